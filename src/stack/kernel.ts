@@ -26,7 +26,7 @@ import type { DropReason, TraceEvent } from './drop.ts';
 import { NetDevice, type NetDeviceInit } from './netdev.ts';
 import { NetNamespace } from './netns.ts';
 import { Scheduler } from './scheduler.ts';
-import { SkBuff } from './skb.ts';
+import type { SkBuff } from './skb.ts';
 
 /** Netdevice notifier events (Linux: NETDEV_*), the ones the stack and drivers use. */
 export type NetdevEventType =
