@@ -1,0 +1,151 @@
+// The I/O loop: one thread blocks in poll(2) over every link fd and a wake eventfd,
+// then drains each readable fd in batches and hands each batch to the link's receiver
+// synchronously. The engine runs inside the receivers, so a frame goes from read() to
+// the engine's decision to write() without leaving this thread or allocating.
+//
+// The loop reads no clock of its own: `setTimer` gets the time after every poll and
+// says how long the next poll may block, which is where the engine's deferred work
+// (multicast backlog, neighbour timers) hooks in.
+
+import { DEFAULT_BATCH, DEFAULT_SLOT_SIZE, RxBatch } from './fd-link.ts';
+import type { FdLink } from './fd-link.ts';
+import { EINTR, POLLERR, POLLHUP, POLLIN, POLLNVAL } from './sys/constants.ts';
+import { drainEventFd, PollSet } from './sys/fd.ts';
+
+export interface IoLoopOptions {
+  /** Frames read per fd per round. Default 64. */
+  readonly batch?: number;
+  /** Bytes per receive slot. Default room for a 64 KB GSO frame. */
+  readonly slotSize?: number;
+  /** An eventfd that wakes the loop for control work; see `onWake`. */
+  readonly wakeFd?: number;
+}
+
+/** Why a link left the loop: poll flags, or the errno of a failed read. */
+export interface LinkFailure {
+  readonly revents: number;
+  readonly errno: number;
+}
+
+export class IoLoop {
+  readonly #links: FdLink[] = [];
+  readonly #batch: RxBatch;
+  readonly #budget: number;
+  readonly #wakeFd: number;
+  #poll = new PollSet();
+  #dirty = true;
+  #running = false;
+  #onWake: () => void = () => {};
+  #onFailure: (link: FdLink, why: LinkFailure) => void = () => {};
+  #timer: ((nowMs: number) => number) | null = null;
+
+  constructor(options: IoLoopOptions = {}) {
+    this.#budget = options.batch ?? DEFAULT_BATCH;
+    this.#batch = new RxBatch(this.#budget, options.slotSize ?? DEFAULT_SLOT_SIZE);
+    this.#wakeFd = options.wakeFd ?? -1;
+  }
+
+  get links(): readonly FdLink[] {
+    return this.#links;
+  }
+
+  /** Starts polling `link`; its receiver gets its batches from the next round on. */
+  add(link: FdLink): void {
+    if (this.#links.includes(link)) return;
+    this.#links.push(link);
+    this.#dirty = true;
+  }
+
+  /** Stops polling `link` (the fd stays open: its owner closes it). */
+  remove(link: FdLink): void {
+    const i = this.#links.indexOf(link);
+    if (i < 0) return;
+    this.#links.splice(i, 1);
+    this.#dirty = true;
+  }
+
+  /** Runs after the wake eventfd fired and was drained: pull control messages here. */
+  onWake(fn: () => void): void {
+    this.#onWake = fn;
+  }
+
+  /**
+   * Runs when a link's fd reports POLLERR/POLLHUP/POLLNVAL or a read fails (EBADFD when
+   * its namespace was deleted). The link has already been removed from the loop.
+   */
+  onLinkFailure(fn: (link: FdLink, why: LinkFailure) => void): void {
+    this.#onFailure = fn;
+  }
+
+  /** Called after every poll with the current time (ms); returns the next poll timeout, -1 for none. */
+  setTimer(fn: ((nowMs: number) => number) | null): void {
+    this.#timer = fn;
+  }
+
+  #rebuild(): void {
+    const p = new PollSet();
+    if (this.#wakeFd >= 0) p.add(this.#wakeFd, POLLIN);
+    for (const l of this.#links) p.add(l.fd, POLLIN);
+    this.#poll = p;
+    this.#dirty = false;
+  }
+
+  /**
+   * One round: poll for at most `timeoutMs` (-1: until something happens), then serve
+   * every ready fd once. Returns the number of ready fds (0 on timeout or EINTR).
+   */
+  runOnce(timeoutMs: number): number {
+    if (this.#dirty) this.#rebuild();
+    const poll = this.#poll;
+    const ready = poll.poll(timeoutMs);
+    if (ready < 0) {
+      if (-ready === EINTR) return 0;
+      throw new Error(`poll failed with errno ${-ready}`);
+    }
+    if (ready === 0) return 0;
+    const first = this.#wakeFd >= 0 ? 1 : 0;
+    // Links are matched by slot; removals during the round only take effect next round.
+    const links = this.#links.slice();
+    for (let i = first; i < poll.count; i++) {
+      const rev = poll.revents(i);
+      if (rev === 0) continue;
+      const link = links[i - first];
+      if (link === undefined) continue;
+      if ((rev & POLLIN) !== 0) this.#serve(link);
+      if ((rev & (POLLERR | POLLHUP | POLLNVAL)) !== 0 && this.#links.includes(link)) {
+        this.remove(link);
+        this.#onFailure(link, { revents: rev, errno: link.lastErrno });
+      }
+    }
+    if (first === 1 && (poll.revents(0) & POLLIN) !== 0) {
+      drainEventFd(this.#wakeFd);
+      this.#onWake();
+    }
+    return ready;
+  }
+
+  #serve(link: FdLink): void {
+    // One batch per fd per round keeps one busy link from starving the others.
+    const n = link.readBatch(this.#batch, this.#budget);
+    if (n < 0) {
+      this.remove(link);
+      this.#onFailure(link, { revents: 0, errno: -n });
+      return;
+    }
+    if (n > 0 && link.receiver !== null) link.receiver(link, this.#batch);
+  }
+
+  /** Polls and serves until `stop()` is called (from a receiver, a timer or onWake). */
+  run(): void {
+    this.#running = true;
+    let timeout = -1;
+    while (this.#running) {
+      this.runOnce(timeout);
+      timeout = this.#timer === null ? -1 : this.#timer(performance.now());
+    }
+  }
+
+  stop(): void {
+    this.#running = false;
+  }
+}
