@@ -23,7 +23,7 @@ import {
 import { be16 } from '../wire/bytes.ts';
 import { MacAddr, type IpAddr } from '../wire/address.ts';
 import type { DropReason, TraceEvent } from './drop.ts';
-import { NetDevice, type NetDeviceInit } from './netdev.ts';
+import { NetDevice, type NetDeviceInit, type RxHandler } from './netdev.ts';
 import { NetNamespace } from './netns.ts';
 import { Scheduler } from './scheduler.ts';
 import type { SkBuff } from './skb.ts';
@@ -95,6 +95,9 @@ export interface PacketTap {
   readonly fn: (skb: SkBuff, dir: TapDirection) => void;
 }
 
+/** Sees every dropped skb with its reason (Linux: the kfree_skb tracepoint, as dropwatch uses it). */
+export type DropMonitor = (skb: SkBuff, reason: DropReason) => void;
+
 /** Per-namespace setup and teardown for a protocol (Linux: pernet_operations). */
 export interface PernetOps {
   readonly name: string;
@@ -108,8 +111,11 @@ export interface PernetOps {
  */
 export type LoopbackFactory = (kernel: Kernel, ns: NetNamespace) => NetDevice;
 
-/** Vlan receive hook (Linux: vlan_do_receive); returns the vlan device to continue on. */
-export type VlanReceive = (skb: SkBuff) => NetDevice | null;
+/**
+ * Vlan receive hook (Linux: vlan_do_receive): the vlan device the skb was moved to
+ * (another round), null to leave the frame alone, or 'consumed' when it dropped the skb.
+ */
+export type VlanReceive = (skb: SkBuff) => NetDevice | null | 'consumed';
 
 const VALID_NAME = /^[^/:\s]{1,15}$/;
 
@@ -129,6 +135,8 @@ export class Kernel {
   readonly inet6addrValidatorChain: AddrValidator[] = [];
   readonly ptypes = new Map<number, PacketHandler>();
   readonly taps = new Set<PacketTap>();
+  /** Drop monitors (captures record dropped frames with their reason). */
+  readonly dropMonitors = new Set<DropMonitor>();
   readonly pernetOps: PernetOps[] = [];
   vlanReceive: VlanReceive | null = null;
   #loopbackFactory: LoopbackFactory | null = null;
@@ -303,8 +311,11 @@ export class Kernel {
   devClose(dev: NetDevice): void {
     if (!dev.isUp) return;
     this.notify({ type: 'NETDEV_GOING_DOWN', dev });
-    dev.ops.stop?.(dev);
+    // Linux clears __LINK_STATE_START before ndo_stop, so a carrier change the driver
+    // makes while stopping (veth) reaches linkwatch with the device already not
+    // running and raises no NETDEV_CHANGE (spec LINK-4).
     dev.flags &= ~IFF_UP;
+    dev.ops.stop?.(dev);
     this.notify({ type: 'NETDEV_DOWN', dev });
     this.trace(null, dev, 'link', 'down');
   }
@@ -386,6 +397,26 @@ export class Kernel {
     target.attach(dev);
     this.notify({ type: 'NETDEV_REGISTER', dev, netnsMove: true });
     this.trace(null, dev, 'link', `moved to namespace ${target.name}`);
+  }
+
+  // ------------------------------------------------------------ rx handlers
+
+  /**
+   * Linux: netdev_rx_handler_register. EINVAL when the device forbids rx handlers
+   * (IFF_NO_RX_HANDLER, e.g. ipvlan slaves, spec MP-2), EBUSY when one is installed
+   * (spec LC-5, MP-1).
+   */
+  rxHandlerRegister(dev: NetDevice, handler: RxHandler, data: unknown): void {
+    if (dev.features.noRxHandler) throw new ErrnoError('EINVAL');
+    if (dev.rxHandler !== null) throw new ErrnoError('EBUSY');
+    dev.rxHandler = handler;
+    dev.rxHandlerData = data;
+  }
+
+  /** Linux: netdev_rx_handler_unregister. */
+  rxHandlerUnregister(dev: NetDevice): void {
+    dev.rxHandler = null;
+    dev.rxHandlerData = null;
   }
 
   // ------------------------------------------------------------ carrier and operstate
@@ -471,6 +502,27 @@ export class Kernel {
     dev.ops.setRxMode?.(dev);
   }
 
+  // ------------------------------------------------------------ rx handlers
+
+  /**
+   * Linux: netdev_rx_handler_register. Claims `dev` for an upper driver (bridge port,
+   * ipvlan master).
+   * @throws {ErrnoError} EINVAL when the device forbids rx handlers (IFF_NO_RX_HANDLER),
+   *   EBUSY when another upper already holds it.
+   */
+  netdevRxHandlerRegister(dev: NetDevice, handler: RxHandler, data: unknown): void {
+    if (dev.features.noRxHandler) throw new ErrnoError('EINVAL');
+    if (dev.rxHandler !== null) throw new ErrnoError('EBUSY');
+    dev.rxHandlerData = data;
+    dev.rxHandler = handler;
+  }
+
+  /** Linux: netdev_rx_handler_unregister. */
+  netdevRxHandlerUnregister(dev: NetDevice): void {
+    dev.rxHandler = null;
+    dev.rxHandlerData = null;
+  }
+
   // ------------------------------------------------------------ receive
 
   /**
@@ -541,8 +593,8 @@ export class Kernel {
         this.vlanReceive !== null
       ) {
         const vlanDev = this.vlanReceive(skb);
+        if (vlanDev === 'consumed') return;
         if (vlanDev !== null) continue; // vlan_do_receive moved the skb: another round
-        // Linux: a tag nobody claims is left for the protocol layer, which drops it.
       }
       const handler = dev.rxHandler;
       if (handler !== null) {
@@ -550,6 +602,18 @@ export class Kernel {
         if (result === 'consumed') return;
         if (result === 'another') continue;
         if (result === 'exact') exact = true;
+      }
+      if (
+        (skb.protocol === ETH_P_8021Q || skb.protocol === ETH_P_8021AD) &&
+        skb.network === ETH_HLEN &&
+        skb.len >= ETH_HLEN + 4
+      ) {
+        // Linux: a tag no vlan device claimed is cleared after the rx handler; a
+        // non-zero VID makes the frame PACKET_OTHERHOST, a priority tag (VID 0) is
+        // delivered normally. The tag stays in the bytes; the network header moves.
+        if ((be16(skb.data, ETH_HLEN) & 0x0fff) !== 0) skb.pktType = 'otherhost';
+        skb.protocol = be16(skb.data, ETH_HLEN + 2);
+        skb.network = ETH_HLEN + 4;
       }
       const ptype = this.ptypes.get(skb.protocol);
       if (ptype !== undefined && !exact) {
@@ -608,6 +672,7 @@ export class Kernel {
   /** Linux: kfree_skb_reason. Counts the reason in the skb's namespace and traces it. */
   dropSkb(skb: SkBuff, reason: DropReason, detail?: string): void {
     skb.dev.netns.countDrop(reason);
+    for (const monitor of this.dropMonitors) monitor(skb, reason);
     if (this.tracer !== null) {
       this.tracer({
         time: this.now,

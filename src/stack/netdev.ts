@@ -105,6 +105,8 @@ export interface DeviceFeatures {
   noQueue: boolean;
   /** IFF_LIVE_ADDR_CHANGE: the MAC may change while up. */
   liveAddrChange: boolean;
+  /** IFF_NO_RX_HANDLER: no upper may install an rx_handler (ipvlan slaves, MP-2). */
+  noRxHandler: boolean;
 }
 
 const defaultFeatures: DeviceFeatures = {
@@ -112,6 +114,7 @@ const defaultFeatures: DeviceFeatures = {
   netnsLocal: false,
   noQueue: true,
   liveAddrChange: true,
+  noRxHandler: false,
 };
 
 /** Construction parameters for a device; the core fills ifindex and namespace on register. */
