@@ -1,0 +1,119 @@
+// `ip netns`: add/delete/list/list-id/identify/set/exec as ip/ipnetns.c handles them.
+
+import { isErrno, strerror } from '../base/errno.ts';
+import { ArgCursor, IpExit, matches, parseInteger } from './argv.ts';
+import type { IpCmd } from './env.ts';
+
+/** iproute2's NETNS_RUN_DIR, part of its error texts. */
+const NETNS_RUN_DIR = '/var/run/netns';
+
+export const NETNS_USAGE =
+  'Usage:\tip netns list\n' +
+  '\tip netns add NAME\n' +
+  '\tip netns attach NAME PID\n' +
+  '\tip netns set NAME NETNSID\n' +
+  '\tip [-all] netns delete [NAME]\n' +
+  '\tip netns identify [PID]\n' +
+  '\tip netns pids NAME\n' +
+  '\tip [-all] netns exec [NAME] cmd ...\n' +
+  '\tip netns monitor\n' +
+  '\tip netns list-id [target-nsid POSITIVE-INT] [nsid POSITIVE-INT]\n' +
+  'NETNSID := auto | POSITIVE-INT\n';
+
+export async function doIpNetns(cmd: IpCmd, args: ArgCursor): Promise<number> {
+  if (args.done) return list(cmd);
+  const w = args.take();
+  const api = cmd.env.api;
+  if (matches(w, 'help')) throw new IpExit(255, NETNS_USAGE);
+  if (matches(w, 'list') || matches(w, 'show') || matches(w, 'lst')) return list(cmd);
+  if (matches(w, 'add')) {
+    const name = args.current;
+    if (name === undefined) throw new IpExit(1, 'No netns name specified\n');
+    try {
+      await api.netnsAdd(name);
+    } catch (err) {
+      if (!isErrno(err)) throw err;
+      throw new IpExit(
+        1,
+        `Cannot create namespace file "${NETNS_RUN_DIR}/${name}": ${strerror(err.code)}\n`,
+      );
+    }
+    return 0;
+  }
+  if (matches(w, 'delete')) {
+    const name = args.current;
+    if (name === undefined) throw new IpExit(1, 'No netns name specified\n');
+    try {
+      await api.netnsDel(name);
+    } catch (err) {
+      if (!isErrno(err)) throw err;
+      throw new IpExit(
+        1,
+        `Cannot remove namespace file "${NETNS_RUN_DIR}/${name}": ${strerror(err.code)}\n`,
+      );
+    }
+    return 0;
+  }
+  if (matches(w, 'identify')) {
+    const pidText = args.current;
+    let pid: number | undefined;
+    if (pidText !== undefined) {
+      const n = parseInteger(pidText);
+      if (n === null || n <= 0) throw new IpExit(1, `Invalid pid "${pidText}"\n`);
+      pid = n;
+    }
+    const names = await api.netnsIdentify(cmd.ctx, pid);
+    cmd.env.stdout(names.map((n) => `${n}\n`).join(''));
+    return 0;
+  }
+  if (matches(w, 'set')) {
+    const name = args.current;
+    args.skip();
+    const idText = args.current;
+    if (name === undefined || idText === undefined)
+      throw new IpExit(1, 'No netns name specified\n');
+    const id = idText === 'auto' ? -1 : parseInteger(idText);
+    if (id === null || id < -1) throw new IpExit(1, `Invalid "netnsid" value\n`);
+    try {
+      await api.netnsSetId(cmd.ctx, name, id);
+    } catch (err) {
+      if (!isErrno(err)) throw err;
+      throw new IpExit(1, `Cannot open network namespace "${name}": ${strerror(err.code)}\n`);
+    }
+    return 0;
+  }
+  if (matches(w, 'exec')) {
+    const name = args.current;
+    if (name === undefined) throw new IpExit(1, 'No netns name specified\n');
+    args.skip();
+    const argv = args.remaining;
+    if (argv.length === 0) throw new IpExit(1, 'No command specified\n');
+    const known = await api.netnsList(cmd.ctx);
+    if (!known.some((n) => n.name === name)) {
+      throw new IpExit(1, `Cannot open network namespace "${name}": No such file or directory\n`);
+    }
+    if (cmd.env.exec !== undefined) return cmd.env.exec(name, argv);
+    const r = await api.netnsExec(name, argv);
+    if (r.stdout !== '') cmd.env.stdout(r.stdout);
+    if (r.stderr !== '') cmd.env.stderr(r.stderr);
+    return r.status;
+  }
+  throw new IpExit(255, `Command "${w}" is unknown, try "ip netns help".\n`);
+}
+
+/** `ip netns list`: `NAME` or `NAME (id: N)`, or JSON `{"name":..,"id":..}`. */
+async function list(cmd: IpCmd): Promise<number> {
+  const entries = await cmd.env.api.netnsList(cmd.ctx);
+  const p = cmd.out;
+  p.begin();
+  for (const e of entries) {
+    p.openObject(null);
+    p.print('any', 'name', '%s', e.name);
+    if (e.nsid !== undefined && e.nsid >= 0) p.print('any', 'id', ' (id: %s)', e.nsid);
+    p.fp('\n');
+    p.closeObject();
+  }
+  p.end();
+  cmd.env.stdout(p.output);
+  return 0;
+}
