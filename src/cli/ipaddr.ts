@@ -22,8 +22,9 @@ import {
 } from '../uapi/rtnetlink.ts';
 import { formatIp, ipv4, ipv4Mask, isIpv4, parseIp, parsePrefix } from '../wire/address.ts';
 import type { IpAddr } from '../wire/address.ts';
+import type {
+  ArgCursor} from './argv.ts';
 import {
-  ArgCursor,
   IpExit,
   badAddress,
   badPrefix,
@@ -326,7 +327,7 @@ const IFA_FLAGS: readonly (readonly [string, number, boolean])[] = [
   ['home', 0x10, true],
   ['deprecated', 0x20, true],
   ['tentative', 0x40, true],
-  ['permanent', IFA_F_PERMANENT, true],
+  ['permanent', IFA_F_PERMANENT, false],
   ['mngtmpaddr', 0x100, true],
   ['noprefixroute', IFA_F_NOPREFIXROUTE, false],
   ['autojoin', 0x400, false],

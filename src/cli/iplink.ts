@@ -4,8 +4,9 @@ import type { LinkMsg, NetnsTarget, NewLinkRequest, RtnlContext } from '../rtnl/
 import { IFF_NOARP, IFF_UP } from '../uapi/if.ts';
 import { isErrno } from '../base/errno.ts';
 import { AF_PACKET } from '../uapi/rtnetlink.ts';
+import type {
+  ArgCursor} from './argv.ts';
 import {
-  ArgCursor,
   IpExit,
   duparg,
   duparg2,

@@ -24,8 +24,9 @@ import {
 } from '../uapi/rtnetlink.ts';
 import { formatIp, isIpv4, parseIp, parsePrefix } from '../wire/address.ts';
 import type { IpAddr } from '../wire/address.ts';
+import type {
+  ArgCursor} from './argv.ts';
 import {
-  ArgCursor,
   IpExit,
   badAddress,
   badPrefix,
@@ -39,6 +40,7 @@ import type { IpCmd } from './env.ts';
 import { talk } from './errors.ts';
 import { scopeName, parseScope } from './ipaddr.ts';
 import { nameToIndex } from './iplink.ts';
+import type { Printer } from './print.ts';
 
 export const ROUTE_USAGE =
   'Usage: ip route { list | flush } SELECTOR\n' +
@@ -358,7 +360,7 @@ async function listRoutes(cmd: IpCmd, args: ArgCursor): Promise<number> {
 
 /** print_route(). */
 export function printRoute(
-  p: import('./print.ts').Printer,
+  p: Printer,
   r: RouteMsg,
   names: ReadonlyMap<number, string>,
   f: { table: number } | null,
