@@ -4,17 +4,8 @@ import type { LinkMsg, NetnsTarget, NewLinkRequest, RtnlContext } from '../rtnl/
 import { IFF_NOARP, IFF_UP } from '../uapi/if.ts';
 import { isErrno } from '../base/errno.ts';
 import { AF_PACKET } from '../uapi/rtnetlink.ts';
-import type {
-  ArgCursor} from './argv.ts';
-import {
-  IpExit,
-  duparg,
-  duparg2,
-  invarg,
-  matches,
-  noDevice,
-  parseInteger,
-} from './argv.ts';
+import type { ArgCursor } from './argv.ts';
+import { IpExit, duparg, duparg2, invarg, matches, noDevice, parseInteger } from './argv.ts';
 import type { IpCmd } from './env.ts';
 import { talk } from './errors.ts';
 import { kindHelp, parseKindOpts, parseMacArg } from './link-kinds.ts';

@@ -6,7 +6,7 @@ import { isErrno } from '../base/errno.ts';
 import { AF_INET, AF_INET6, AF_UNSPEC, NUD_NOARP, NUD_PERMANENT } from '../uapi/rtnetlink.ts';
 import { MacAddr, formatIp, isIpv4, parseIp } from '../wire/address.ts';
 import type { IpAddr } from '../wire/address.ts';
-import type { ArgCursor} from './argv.ts';
+import type { ArgCursor } from './argv.ts';
 import { IpExit, badAddress, duparg, invarg, matches, noDevice } from './argv.ts';
 import type { IpCmd } from './env.ts';
 import { talk } from './errors.ts';

@@ -1,7 +1,7 @@
 // `ip netns`: add/delete/list/list-id/identify/set/exec as ip/ipnetns.c handles them.
 
 import { isErrno, strerror } from '../base/errno.ts';
-import type { ArgCursor} from './argv.ts';
+import type { ArgCursor } from './argv.ts';
 import { IpExit, matches, parseInteger } from './argv.ts';
 import type { IpCmd } from './env.ts';
 

@@ -24,8 +24,7 @@ import {
 } from '../uapi/rtnetlink.ts';
 import { formatIp, isIpv4, parseIp, parsePrefix } from '../wire/address.ts';
 import type { IpAddr } from '../wire/address.ts';
-import type {
-  ArgCursor} from './argv.ts';
+import type { ArgCursor } from './argv.ts';
 import {
   IpExit,
   badAddress,

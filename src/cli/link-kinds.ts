@@ -16,7 +16,7 @@ import {
   IPVLAN_MODE_L3,
   IPVLAN_MODE_L3S,
 } from '../uapi/if.ts';
-import type { ArgCursor} from './argv.ts';
+import type { ArgCursor } from './argv.ts';
 import { IpExit, invarg, matches, parseUnsigned } from './argv.ts';
 import type { Printer } from './print.ts';
 

@@ -181,7 +181,6 @@ function world(): FakeRtnl {
   return api;
 }
 
-
 const CASES: readonly (readonly [string, string, string | undefined])[] = [
   ['ip netns exec ns0 ip -d link show ipvl0', '-d link show ipvl0', 'ns0'],
   ['ip netns exec ns0 ip -d -j link show ipvl0', '-d -j link show ipvl0', 'ns0'],
