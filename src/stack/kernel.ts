@@ -302,6 +302,7 @@ export class Kernel {
     this.notify({ type: 'NETDEV_PRE_UP', dev });
     dev.ops.open?.(dev);
     dev.flags |= IFF_UP;
+    dev.ops.setRxMode?.(dev); // Linux: __dev_open → dev_set_rx_mode
     if (dev.qdisc === 'noop') dev.qdisc = dev.features.noQueue ? 'noqueue' : 'pfifo_fast';
     this.notify({ type: 'NETDEV_UP', dev });
     this.trace(null, dev, 'link', 'up');
