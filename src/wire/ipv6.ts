@@ -14,7 +14,6 @@ import {
 } from '../uapi/rtnetlink.ts';
 import { Ipv6Addr, MacAddr } from './address.ts';
 import { be16, be32, setBe16, setBe32 } from './bytes.ts';
-import { sumBytes } from './checksum.ts';
 
 // RFC 8200 §3
 //  0                   1                   2                   3
@@ -124,8 +123,9 @@ export class Ipv6Packet {
    * upper-layer packet of `length` bytes, read straight from the header (no allocation).
    */
   pseudoSum(nextHeader: number, length: number): number {
-    const addrs = this.bytes.subarray(IPV6_SRC_OFFSET, IPV6_DST_OFFSET + 16);
-    return sumBytes(addrs) + (length >>> 16) + (length & 0xffff) + nextHeader;
+    let sum = (length >>> 16) + (length & 0xffff) + nextHeader;
+    for (let i = IPV6_SRC_OFFSET; i < IPV6_DST_OFFSET + 16; i += 2) sum += be16(this.bytes, i);
+    return sum;
   }
 
   /** Writes version 6 and keeps traffic class and flow label. */
