@@ -6,8 +6,12 @@
 //  - a truncation marker keeps its protocol name (`ARP, [|arp]`, `IP6 [|ip6]`);
 //  - no application decoding (DNS, DHCP, HTTP...): UDP is `UDP, length N` on every port;
 //  - TCP sequence numbers are absolute: a one-line summary has no connection state;
-//  - tcpdump's missing space in MLDv1 lines (`reportmax resp delay`) is restored;
-//  - Routing headers print as `RT6 (len=L, type=T, segleft=S) ` without the address list.
+//  - tcpdump's missing spaces (`reportmax resp delay`, `truncated-udplength`,
+//    `bytes missing!2001:db8::1`) are restored;
+//  - no LLC, LLDP or STP decoding: such frames print as `MAC > MAC, 802.3, length N` or
+//    `MAC > MAC, ethertype NAME (0xXXXX), length N`, without tcpdump's hex dump;
+//  - Routing headers other than types 0 and 2 print only `RT6 (len, type, segleft)`;
+//  - ICMPv6 errors with unknown codes still end in `, length N`.
 // Never throws: every read is bounds-checked, and damage is shown as `[|proto]`.
 
 import {
