@@ -1,5 +1,5 @@
 // Golden printing tests: API replies shaped like the state recorded in
-// ../shared/oracle/results/a-seed-l2.out (kernel 6.1.0-56, iproute2 6.1.0) must print
+// test/fixtures/oracle/a-seed-l2.out (copied from ../shared/oracle/results) (kernel 6.1.0-56, iproute2 6.1.0) must print
 // byte for byte what the real `ip` printed there.
 
 import { test } from 'node:test';
@@ -12,7 +12,7 @@ import type { Ipv4Addr } from '../../src/wire/address.ts';
 import { Ipv6Addr } from '../../src/wire/address.ts';
 import type { LinkMsg } from '../../src/rtnl/messages.ts';
 
-const RECORDING = resolve(import.meta.dirname, '../../../shared/oracle/results/a-seed-l2.out');
+const RECORDING = resolve(import.meta.dirname, '../fixtures/oracle/a-seed-l2.out');
 
 /** The output recorded after `$ CMD` (up to the next `$ ` or blank/### line). */
 function recorded(cmd: string, nth = 0): string {
