@@ -11,6 +11,7 @@ import { hex } from '../src/wire/bytes.ts';
 import { createDummy } from '../src/stack/dummy.ts';
 import { Kernel } from '../src/stack/kernel.ts';
 import { createLoopback } from '../src/stack/loopback.ts';
+import type { NetDevice } from '../src/stack/netdev.ts';
 import { SkBuff } from '../src/stack/skb.ts';
 import { handleFrame } from '../src/ipvlan/core.ts';
 import { ipvlanModuleInit, ipvlanNewLink, portOf } from '../src/ipvlan/main.ts';
@@ -28,7 +29,7 @@ function world() {
   return { k, eth0 };
 }
 
-function announce(k: Kernel, dev: import('../src/stack/netdev.ts').NetDevice, addr: IpAddr): void {
+function announce(k: Kernel, dev: NetDevice, addr: IpAddr): void {
   for (const n of k.inetaddrChain) n({ type: 'NETDEV_UP', dev, addr, prefixLen: 32 });
 }
 
