@@ -11,7 +11,7 @@ import { Kernel } from '../../src/stack/kernel.ts';
 import { createLoopback } from '../../src/stack/loopback.ts';
 import type { NetDevice } from '../../src/stack/netdev.ts';
 import { SkBuff } from '../../src/stack/skb.ts';
-import { ipvlanModuleInit, ipvlanNewLink } from '../../src/ipvlan/main.ts';
+import { ipvlanModuleInit, ipvlanNewLink, portOf } from '../../src/ipvlan/main.ts';
 
 const SHARED = '525400123456';
 const OUTSIDE = '5254000abcde';
@@ -217,5 +217,60 @@ test('property: random frames never reach a non-owner by unicast, never cross in
       },
     ),
     { numRuns: 150 },
+  );
+});
+
+test('MTU-4 ST-5: a local delivery above the target MTU is dropped: rx_errors +1, rx_dropped +2 on the target', () => {
+  const { k, a, b, got, send } = setup(0);
+  k.devSetMtu(b, 1000);
+  const big = new Uint8Array(1242);
+  big.set(ipv4Frame(SHARED, SHARED, '192.168.50.10', '192.168.50.11'));
+  big[16] = (1242 - 14) >> 8; // IPv4 total length
+  big[17] = (1242 - 14) & 0xff;
+  assert.equal(send(a, big), 'ok'); // ST-1: still a TX success for the sender
+  assert.deepEqual(got, []);
+  const s = b.getStats64();
+  assert.equal(s.rxErrors, 1);
+  assert.equal(s.rxDropped, 2);
+  assert.equal(a.getStats64().txPackets, 1);
+});
+
+test('TX-C-1 ST-2: a runt frame from a slave is dropped and counted tx_dropped', () => {
+  const { a, send } = setup(0);
+  assert.equal(send(a, hex('525400123456 5254')), 'drop');
+  assert.equal(a.getStats64().txDropped, 1);
+});
+
+test('MC-1 TX-L2-2: the backlog holds 1000 group frames; an overflowing send still succeeds and counts on the sender', () => {
+  const { k, a, b, wire } = setup(0);
+  const bcast = ipv4Frame('ffffffffffff', SHARED, '192.168.50.10', '192.168.50.255');
+  for (let i = 0; i < 1001; i++) assert.equal(k.devQueueXmit(new SkBuff(bcast, a)), 'ok');
+  assert.equal(a.getStats64().rxDropped, 1);
+  assert.equal(a.getStats64().txPackets, 1001); // ST-1 counts the queued and the discarded
+  k.scheduler.runUntilIdle();
+  assert.equal(wire.length, 1000);
+  assert.equal(b.getStats64().multicast, 1000);
+});
+
+test('RX-L2-1: frames the master looped back to itself are not fanned out to slaves', () => {
+  const { k, eth0, got } = setup(0);
+  const skb = new SkBuff(ipv4Frame('ffffffffffff', SHARED, '192.168.50.1', '192.168.50.255'), eth0);
+  k.ethTypeTrans(skb, eth0);
+  skb.pktType = 'loopback';
+  k.netifRx(skb);
+  k.scheduler.runUntilIdle();
+  assert.deepEqual(got, ['eth0']);
+});
+
+test('DEL-1 LC-12: a slave created in another namespace, then deleted, leaves the table and the port', () => {
+  const { k, eth0, a, b } = setup(0);
+  assert.equal(a.netns.name, 'ns0');
+  const port = portOf(eth0)!;
+  assert.equal(port.table.size, 2);
+  a.linkKind!.dellink(a);
+  assert.equal(port.table.size, 1);
+  assert.deepEqual(
+    port.slaves.map((s) => s.dev),
+    [b],
   );
 });
