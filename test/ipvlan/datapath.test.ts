@@ -263,7 +263,7 @@ test('RX-L2-1: frames the master looped back to itself are not fanned out to sla
 });
 
 test('DEL-1 LC-12: a slave created in another namespace, then deleted, leaves the table and the port', () => {
-  const { k, eth0, a, b } = setup(0);
+  const { eth0, a, b } = setup(0);
   assert.equal(a.netns.name, 'ns0');
   const port = portOf(eth0)!;
   assert.equal(port.table.size, 2);
