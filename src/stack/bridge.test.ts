@@ -20,7 +20,8 @@ import { SkBuff } from './skb.ts';
 import { createVethPair } from './veth.ts';
 
 const TEST_TYPE = 0x88b5;
-const mac = (last: number) => MacAddr.parse(`02:00:00:00:00:${last.toString(16).padStart(2, '0')}`)!;
+const mac = (last: number) =>
+  MacAddr.parse(`02:00:00:00:00:${last.toString(16).padStart(2, '0')}`)!;
 
 /**
  * br0 in the initial namespace with ports p1..p3; each port is a veth whose other end

@@ -334,7 +334,8 @@ function delPort(br: Bridge, port: BridgePort): void {
 function recalculateBridgeAddress(br: Bridge): void {
   if (br.addressSet || br.ports.length === 0) return;
   let lowest: MacAddr | null = null;
-  for (const p of br.ports) if (lowest === null || p.dev.address.key < lowest.key) lowest = p.dev.address;
+  for (const p of br.ports)
+    if (lowest === null || p.dev.address.key < lowest.key) lowest = p.dev.address;
   if (lowest === null || lowest.equals(br.dev.address)) return;
   setBridgeAddress(br, lowest);
   br.dev.netns.kernel.notify({ type: 'NETDEV_CHANGEADDR', dev: br.dev });
@@ -476,7 +477,12 @@ function shouldDeliver(port: BridgePort, ingress: BridgePort | null): boolean {
 }
 
 // Linux: br_forward — to one port, or dropped when that port may not take it.
-function brForward(br: Bridge, to: BridgePort | null, skb: SkBuff, ingress: BridgePort | null): void {
+function brForward(
+  br: Bridge,
+  to: BridgePort | null,
+  skb: SkBuff,
+  ingress: BridgePort | null,
+): void {
   const kernel = br.dev.netns.kernel;
   if (to === null) {
     kernel.dropSkb(skb, 'NOT_SPECIFIED', 'bridge: destination is the bridge itself');

@@ -31,7 +31,11 @@ test('the peer is registered first and each end shows the other as iflink', () =
   assert.equal(b.ifindex, 2);
   assert.equal(a.ifindex, 2); // separate namespaces count separately
   const k = new Kernel();
-  const [x, y] = createVethPair(k, { ns: k.initNet, name: 'veth0' }, { ns: k.initNet, name: 'veth1' });
+  const [x, y] = createVethPair(
+    k,
+    { ns: k.initNet, name: 'veth0' },
+    { ns: k.initNet, name: 'veth1' },
+  );
   assert.equal(y.ifindex, 1);
   assert.equal(x.ifindex, 2);
   assert.equal(x.iflink, y.ifindex);

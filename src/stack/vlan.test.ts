@@ -59,9 +59,7 @@ test('transmit inserts the tag on the lower; receive untags onto the vlan device
   const f = frame(b10, a10);
   assert.equal(k.devQueueXmit(new SkBuff(f, a10)), 'ok');
   k.scheduler.runUntilIdle();
-  assert.deepEqual(wire, [
-    `rx ${toHex(b.address.bytes)}${toHex(a.address.bytes)}8100000a88b5beef`,
-  ]);
+  assert.deepEqual(wire, [`rx ${toHex(b.address.bytes)}${toHex(a.address.bytes)}8100000a88b5beef`]);
   assert.deepEqual(got, [{ dev: 'ns1/b.10', type: 'host', net: 'beef', tci: 10 }]);
   assert.equal(a10.getStats64().txPackets, 1);
   assert.equal(a10.getStats64().txBytes, f.length);
@@ -135,7 +133,10 @@ test('vlan creation is refused on VLAN-challenged lowers, duplicates and bad ids
     'EPROTONOSUPPORT',
   );
   const lo = k.initNet.getByIndex(1)!;
-  assert.equal(err(() => createVlan(k, k.initNet, 'lo.1', { lower: lo, id: 1 })).code, 'EOPNOTSUPP');
+  assert.equal(
+    err(() => createVlan(k, k.initNet, 'lo.1', { lower: lo, id: 1 })).code,
+    'EOPNOTSUPP',
+  );
   assert.equal(k.initNet.getByName('ipvl0.5'), undefined);
 });
 

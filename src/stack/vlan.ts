@@ -5,7 +5,17 @@
 // lower device's carrier, up/down state, MTU ceiling and (while it shares it) MAC.
 
 import { ErrnoError } from '../base/errno.ts';
-import { ETH_HLEN, ETH_P_8021AD, ETH_P_8021Q, IFF_BROADCAST, IFF_LOOPBACK, IFF_MULTICAST, IFF_NOARP, IFF_POINTOPOINT, IFF_UP } from '../uapi/if.ts';
+import {
+  ETH_HLEN,
+  ETH_P_8021AD,
+  ETH_P_8021Q,
+  IFF_BROADCAST,
+  IFF_LOOPBACK,
+  IFF_MULTICAST,
+  IFF_NOARP,
+  IFF_POINTOPOINT,
+  IFF_UP,
+} from '../uapi/if.ts';
 import type { MacAddr } from '../wire/address.ts';
 import { be16, setBe16 } from '../wire/bytes.ts';
 import { VLAN_TAG_LEN } from '../wire/ethernet.ts';
@@ -17,7 +27,10 @@ import type { SkBuff } from './skb.ts';
 /** The VLAN protocols a vlan device may use. */
 export type VlanProtocol = '802.1Q' | '802.1ad';
 
-const TPID: Readonly<Record<VlanProtocol, number>> = { '802.1Q': ETH_P_8021Q, '802.1ad': ETH_P_8021AD };
+const TPID: Readonly<Record<VlanProtocol, number>> = {
+  '802.1Q': ETH_P_8021Q,
+  '802.1ad': ETH_P_8021AD,
+};
 
 /** VLAN_VID_MASK: 4095 is reserved, so ids run 0..4094. */
 const VLAN_VID_MASK = 0x0fff;

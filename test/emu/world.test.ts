@@ -139,7 +139,11 @@ test('a namespace behind a host bridge reaches another host over the wire', () =
   const k = a.kernel;
   const ns0 = k.addNetns('ns0');
   const br = createBridge(k, k.initNet, 'br0');
-  const [host, inner] = createVethPair(k, { ns: k.initNet, name: 'vh0' }, { ns: ns0, name: 'eth0' });
+  const [host, inner] = createVethPair(
+    k,
+    { ns: k.initNet, name: 'vh0' },
+    { ns: ns0, name: 'eth0' },
+  );
   bridgeAddPort(br, ea);
   bridgeAddPort(br, host);
   for (const d of [br, ea, host, inner]) k.devOpen(d);
