@@ -228,3 +228,21 @@ test('deleting the bridge releases its ports', () => {
   }
   void k;
 });
+
+test('a port MAC change moves its local entry and keeps what was learned', () => {
+  const { k, br, ports, hosts, send } = setup();
+  send(hosts[1]!, MacAddr.BROADCAST);
+  const p1 = ports[0]!;
+  k.devSetMacAddress(p1, mac(0x01));
+  const entries = bridgeOf(br)!
+    .fdbEntries()
+    .map((e) => `${e.mac} ${e.port?.dev.name ?? '-'} ${e.local ? 'local' : ''}`);
+  assert.deepEqual(entries, [
+    '02:00:00:00:00:01 - local', // the bridge's own address now, shared with p1
+    '02:00:00:00:00:12 p2 local',
+    '02:00:00:00:00:13 p3 local',
+    '02:00:00:00:00:a2 p2 ',
+  ]);
+  // The bridge had taken p1's old MAC; it now follows the lowest port MAC.
+  assert.equal(br.address.toString(), '02:00:00:00:00:01');
+});

@@ -143,6 +143,15 @@ export class Bridge {
     if (port !== null && this.dev.address.equals(mac)) this.fdbAddLocal(mac, null);
   }
 
+  /** Replaces `port`'s local entry by one for its current MAC (br_fdb_changeaddr). */
+  fdbReplaceLocal(port: BridgePort): void {
+    for (const entry of [...this.#fdb.values()]) {
+      if (entry.local && entry.port === port && !entry.mac.equals(port.dev.address))
+        this.fdbDeleteLocal(entry.mac, port);
+    }
+    this.fdbAddLocal(port.dev.address, port);
+  }
+
   /** Linux: br_fdb_delete_by_port — flush what was learned on `port` (and its locals with `all`). */
   fdbFlushPort(port: BridgePort, all: boolean): void {
     for (const [key, entry] of [...this.#fdb]) {
@@ -399,8 +408,8 @@ function installBridgeNotifier(kernel: Kernel): void {
       case 'NETDEV_PRE_CHANGEADDR':
         break;
       case 'NETDEV_CHANGEADDR':
-        br.fdbFlushPort(port, /* all */ true);
-        br.fdbAddLocal(port.dev.address, port);
+        // Linux: br_fdb_changeaddr — the port's local entry moves to the new MAC.
+        br.fdbReplaceLocal(port);
         recalculateBridgeAddress(br);
         break;
       case 'NETDEV_CHANGEMTU':

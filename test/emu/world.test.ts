@@ -238,3 +238,21 @@ test('the capture names interfaces netns/ifname, marks direction and carries dro
   ]);
   assert.ok(file.packets.every((p) => p.timeNs !== null));
 });
+
+test('the world tracer hears every host, with the host and netns/ifname', () => {
+  const { world, a, ea, eb } = twoHostsOnAWire();
+  const events: string[] = [];
+  world.setTracer((host, e) => {
+    if (e.kind === 'drop') events.push(`${e.time} ${host.name} ${e.where} ${e.reason}`);
+  });
+  send(ea, MacAddr.parse('02:99:99:99:99:99')!);
+  world.runUntilIdle();
+  a.kernel.devClose(ea);
+  send(eb, ea.address);
+  world.runUntilIdle();
+  a.kernel.devOpen(ea);
+  world.setTracer(null);
+  send(ea, MacAddr.parse('02:99:99:99:99:99')!);
+  world.runUntilIdle();
+  assert.deepEqual(events, ['0 b b/eth0 OTHERHOST', '0 a a/eth0 DEV_READY']);
+});
