@@ -91,12 +91,11 @@ function run(flags: number, out: (line: string) => void): void {
     drops.length = 0;
     const verdict = k.devQueueXmit(new SkBuff(frame, dev));
     world.runUntilIdle();
-    const who = [...new Set(seen.map((s) => s.replace(/^host1:/, '')))];
     out(`  ${label}`);
     out(`      ${describe(frame)}`);
-    out(
-      `      → send ${verdict === 'ok' ? 'succeeded' : 'failed (ENOBUFS)'}; reached: ${who.join(', ') || 'nobody'}`,
-    );
+    const who = [...new Set(seen)].join(', ') || 'nobody';
+    out(`      → send ${verdict === 'ok' ? 'succeeded' : 'failed (ENOBUFS)'}; reached: ${who}`);
+    for (const d of drops) out(`        ${d}`);
   };
   send(
     ipvl0,
