@@ -226,12 +226,12 @@ export const ipvlanKind: LinkKind = {
 
 function portCreate(kernel: Kernel, phyDev: NetDevice): IpvlanPort {
   const port = newPort(phyDev);
-  kernel.rxHandlerRegister(phyDev, portRxHandler, port);
+  kernel.netdevRxHandlerRegister(phyDev, portRxHandler, port);
   return port;
 }
 
 function portDestroy(kernel: Kernel, port: IpvlanPort): void {
-  kernel.rxHandlerUnregister(port.phyDev);
+  kernel.netdevRxHandlerUnregister(port.phyDev);
   if (port.mode === IPVLAN_MODE_L3S) port.l3sUnregister?.();
   port.l3sUnregister = null;
   port.dead = true;

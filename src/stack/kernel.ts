@@ -400,26 +400,6 @@ export class Kernel {
     this.trace(null, dev, 'link', `moved to namespace ${target.name}`);
   }
 
-  // ------------------------------------------------------------ rx handlers
-
-  /**
-   * Linux: netdev_rx_handler_register. EINVAL when the device forbids rx handlers
-   * (IFF_NO_RX_HANDLER, e.g. ipvlan slaves, spec MP-2), EBUSY when one is installed
-   * (spec LC-5, MP-1).
-   */
-  rxHandlerRegister(dev: NetDevice, handler: RxHandler, data: unknown): void {
-    if (dev.features.noRxHandler) throw new ErrnoError('EINVAL');
-    if (dev.rxHandler !== null) throw new ErrnoError('EBUSY');
-    dev.rxHandler = handler;
-    dev.rxHandlerData = data;
-  }
-
-  /** Linux: netdev_rx_handler_unregister. */
-  rxHandlerUnregister(dev: NetDevice): void {
-    dev.rxHandler = null;
-    dev.rxHandlerData = null;
-  }
-
   // ------------------------------------------------------------ carrier and operstate
 
   /** Linux: netif_carrier_on → linkwatch → NETDEV_CHANGE when running. */

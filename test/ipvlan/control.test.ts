@@ -79,7 +79,7 @@ test('LC-4 LC-5 LC-3: lo is refused, a busy master is EBUSY, a slave as link lan
     'EINVAL',
   );
   const busy = createDummy(k, k.initNet, 'busy');
-  k.rxHandlerRegister(busy, () => 'pass', null);
+  k.netdevRxHandlerRegister(busy, () => 'pass', null);
   assert.equal(
     errno(() => ipvlanNewLink(k, { link: busy, name: 'v' })),
     'EBUSY',
@@ -232,13 +232,13 @@ test('MP-2 MP-3: a slave accepts no rx handler and is VLAN-challenged', () => {
   const { k, eth0 } = world();
   const v = ipvlanNewLink(k, { link: eth0, name: 'v' });
   assert.equal(
-    errno(() => k.rxHandlerRegister(v, () => 'pass', null)),
+    errno(() => k.netdevRxHandlerRegister(v, () => 'pass', null)),
     'EINVAL',
   );
   assert.equal(v.features.vlanChallenged, true);
   // MP-1: the master itself is busy for other rx handlers.
   assert.equal(
-    errno(() => k.rxHandlerRegister(eth0, () => 'pass', null)),
+    errno(() => k.netdevRxHandlerRegister(eth0, () => 'pass', null)),
     'EBUSY',
   );
 });
