@@ -13,7 +13,9 @@ import {
   ETH_HLEN,
   ETH_P_8021AD,
   ETH_P_8021Q,
+  IFF_ALLMULTI,
   IFF_NOARP,
+  IFF_PROMISC,
   IFF_UP,
   IF_OPER_DORMANT,
   IF_OPER_DOWN,
@@ -327,7 +329,16 @@ export class Kernel {
    */
   devChangeFlags(dev: NetDevice, flags: number, mask: number): void {
     const wantUp = (mask & IFF_UP) !== 0 ? (flags & IFF_UP) !== 0 : dev.isUp;
-    const other = mask & ~IFF_UP;
+    // PROMISC and ALLMULTI from user space are the device's gflags, each holding one
+    // count on the promiscuity/allmulti counters (Linux: __dev_change_flags).
+    for (const bit of [IFF_PROMISC, IFF_ALLMULTI]) {
+      if ((mask & bit) === 0 || ((dev.gflags ^ flags) & bit) === 0) continue;
+      dev.gflags ^= bit;
+      const inc = (flags & bit) !== 0 ? 1 : -1;
+      if (bit === IFF_PROMISC) this.devSetPromiscuity(dev, inc);
+      else this.devSetAllmulti(dev, inc);
+    }
+    const other = mask & ~(IFF_UP | IFF_PROMISC | IFF_ALLMULTI);
     const old = dev.flags;
     if (other !== 0) {
       dev.flags = (dev.flags & ~other) | (flags & other);
