@@ -56,7 +56,13 @@ const IPV6_MIN_MTU = 1280;
 
 /** The flags __dev_change_flags copies straight from the request. */
 const PLAIN_FLAGS =
-  IFF_DEBUG | IFF_NOTRAILERS | IFF_NOARP | IFF_DYNAMIC | IFF_MULTICAST | IFF_PORTSEL | IFF_AUTOMEDIA;
+  IFF_DEBUG |
+  IFF_NOTRAILERS |
+  IFF_NOARP |
+  IFF_DYNAMIC |
+  IFF_MULTICAST |
+  IFF_PORTSEL |
+  IFF_AUTOMEDIA;
 
 /** IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES as created (the stack has one queue each way). */
 const queues = new WeakMap<NetDevice, { tx: number; rx: number }>();
@@ -132,7 +138,12 @@ export function newLink(core: RtnlCore, net: NetNamespace, req: NewLinkRequest):
 }
 
 /** Linux: rtnl_newlink_create + rtnl_create_link + rtnl_configure_link. */
-function createLink(core: RtnlCore, net: NetNamespace, req: NewLinkRequest, ops: LinkKindOps): NetDevice {
+function createLink(
+  core: RtnlCore,
+  net: NetNamespace,
+  req: NewLinkRequest,
+  ops: LinkKindOps,
+): NetDevice {
   const kernel = core.kernel;
   const destNet = req.netns === undefined ? net : core.resolveNetns(req.netns);
   const tx = req.numTxQueues ?? 1;
@@ -173,7 +184,7 @@ function changeFlags(kernel: Kernel, dev: NetDevice, req: NewLinkRequest): void 
   const change = req.change ?? 0;
   // Linux: "bugwards compatibility: ifi_change == 0 is treated as ~0".
   const flags =
-    change !== 0 ? ((req.flags ?? 0) & change) | (dev.displayFlags & ~change) : (req.flags ?? 0);
+    change !== 0 ? ((req.flags ?? 0) & change) | (devGetFlags(dev) & ~change) : (req.flags ?? 0);
   kernel.devChangeFlags(dev, flags, PLAIN_FLAGS | IFF_UP);
   if (((flags ^ dev.gflags) & IFF_PROMISC) !== 0) {
     dev.gflags ^= IFF_PROMISC;
@@ -197,7 +208,11 @@ export function doSetlink(core: RtnlCore, dev: NetDevice, req: NewLinkRequest): 
     // current name is taken in the target; a plain rename follows below.
     const taken = target !== dev.netns && target.getByName(dev.name) !== undefined;
     if (taken && req.ifname === undefined) throw new ErrnoError('EEXIST');
+    const moving = target !== dev.netns;
     kernel.changeNetns(dev, target, taken ? req.ifname : undefined);
+    // Linux: the move unregisters and re-registers the device, and dev_init_scheduler
+    // puts the noop qdisc back. TODO: belongs in Kernel.changeNetns (kernel-made moves).
+    if (moving) dev.qdisc = 'noop';
   }
   if (req.address !== undefined) kernel.devSetMacAddress(dev, req.address);
   if (req.mtu !== undefined) kernel.devSetMtu(dev, req.mtu);
@@ -251,7 +266,8 @@ export function delLink(core: RtnlCore, net: NetNamespace, ifindex: number): voi
 
 /** Linux: rtnl_getlink. @throws {ErrnoError} ENODEV. */
 export function getLink(core: RtnlCore, net: NetNamespace, selector: LinkSelector): LinkMsg {
-  const dev = 'ifindex' in selector ? net.getByIndex(selector.ifindex) : net.getByName(selector.ifname);
+  const dev =
+    'ifindex' in selector ? net.getByIndex(selector.ifindex) : net.getByName(selector.ifname);
   if (dev === undefined) throw new ErrnoError('ENODEV');
   return fillLink(core, dev);
 }
@@ -269,6 +285,15 @@ function tsoMaxSize(core: RtnlCore, dev: NetDevice, depth = 0): number {
   // Linux: loopback_setup raises it to GSO_MAX_SIZE.
   if (ops === undefined && (dev.flags & IFF_LOOPBACK) !== 0) return TSO_MAX_SIZE;
   return TSO_LEGACY_MAX_SIZE;
+}
+
+/**
+ * Linux: dev_get_flags — PROMISC and ALLMULTI as the user set them (gflags), not the
+ * counters uppers hold (a bridge port is promiscuous without showing it).
+ */
+export function devGetFlags(dev: NetDevice): number {
+  const shown = dev.displayFlags & ~(IFF_PROMISC | IFF_ALLMULTI);
+  return shown | (dev.gflags & (IFF_PROMISC | IFF_ALLMULTI));
 }
 
 /** Linux: rtnl_fill_ifinfo, the attributes iproute2 reads. */
@@ -291,7 +316,7 @@ export function fillLink(core: RtnlCore, dev: NetDevice): LinkMsg {
   return {
     ifindex: dev.ifindex,
     type: dev.type,
-    flags: dev.displayFlags,
+    flags: devGetFlags(dev),
     ifname: dev.name,
     mtu: dev.mtu,
     minMtu: dev.minMtu,

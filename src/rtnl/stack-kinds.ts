@@ -90,13 +90,23 @@ function paramsOf(dev: NetDevice): BridgeParams {
   let p = bridgeParams.get(dev);
   if (p === undefined) {
     // Linux: br_dev_setup defaults (15 s, 2 s, 20 s in centiseconds; priority 0x8000).
-    p = { forwardDelay: 1500, helloTime: 200, maxAge: 2000, stpState: 0, priority: 32768, vlanFiltering: 0 };
+    p = {
+      forwardDelay: 1500,
+      helloTime: 200,
+      maxAge: 2000,
+      stpState: 0,
+      priority: 32768,
+      vlanFiltering: 0,
+    };
     bridgeParams.set(dev, p);
   }
   return p;
 }
 
-function bridgeChange(dev: NetDevice, info: Parameters<NonNullable<LinkKindOps['changeLink']>>[1]): void {
+function bridgeChange(
+  dev: NetDevice,
+  info: Parameters<NonNullable<LinkKindOps['changeLink']>>[1],
+): void {
   if (info.kind !== 'bridge' || info.data === undefined) return;
   const d = info.data;
   const br = bridgeOf(dev);
@@ -199,7 +209,8 @@ const vlanOps: LinkKindOps = {
     if (d === undefined) throw new ErrnoError('EINVAL', '8021q: VLAN properties not specified');
     if (d.protocol !== undefined && d.protocol !== ETH_P_8021Q && d.protocol !== 0x88a8)
       throw new ErrnoError('EPROTONOSUPPORT', '8021q: Invalid VLAN protocol');
-    if (d.id !== undefined && d.id >= 4095) throw new ErrnoError('ERANGE', '8021q: Invalid VLAN id');
+    if (d.id !== undefined && d.id >= 4095)
+      throw new ErrnoError('ERANGE', '8021q: Invalid VLAN id');
   },
   newLink({ kernel, net, ifname, req, lower }) {
     const info = req.linkinfo;
@@ -225,7 +236,9 @@ const vlanOps: LinkKindOps = {
     const f = data.flags;
     vlanFlags.set(
       dev,
-      f === undefined ? VLAN_FLAG_REORDER_HDR : (VLAN_FLAG_REORDER_HDR & ~f.mask) | (f.flags & f.mask),
+      f === undefined
+        ? VLAN_FLAG_REORDER_HDR
+        : (VLAN_FLAG_REORDER_HDR & ~f.mask) | (f.flags & f.mask),
     );
     return dev;
   },

@@ -21,7 +21,11 @@ export function standardKernel(options: { seed?: number } = {}): { kernel: Kerne
   const rtnl = createRtnl(kernel, { kinds: [registerIpvlanKind] });
   rtnl.exec = async (netns, argv) => {
     if (argv[0] !== 'ip') {
-      return { stdout: '', stderr: `exec of "${argv[0] ?? ''}" failed: No such file or directory\n`, status: 127 };
+      return {
+        stdout: '',
+        stderr: `exec of "${argv[0] ?? ''}" failed: No such file or directory\n`,
+        status: 127,
+      };
     }
     const r = await ip(rtnl, argv.slice(1), netns);
     return { stdout: r.output, stderr: '', status: r.exit };
