@@ -35,7 +35,7 @@ type Op =
       readonly op: 'add';
       readonly ctx: RtnlContext;
       readonly req: NewLinkRequest;
-      readonly link?: string;
+      readonly link: string;
     }
   | { readonly op: 'del'; readonly ctx: RtnlContext; readonly name: string }
   | {
