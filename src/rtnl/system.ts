@@ -85,11 +85,11 @@ export interface PingSocket {
   setTtl(ttl: number): Promise<void>;
   /**
    * connect(2): fixes the destination (`scope` names the device of a link-local IPv6
-   * destination) and returns the source address the route chose, and the output device.
+   * destination) and returns the source address the route chose (getsockname).
    * @throws {ErrnoError} ENETUNREACH (no route), EACCES (broadcast without SO_BROADCAST),
    *   EHOSTUNREACH, EINVAL.
    */
-  connect(dst: IpAddr, scope?: string): Promise<{ readonly source: IpAddr; readonly dev: string }>;
+  connect(dst: IpAddr, scope?: string): Promise<IpAddr>;
   /**
    * sendto(2) of one echo request with this sequence number and data (the identifier
    * is the socket's, chosen by the kernel). Returns the time it was sent.
