@@ -7,6 +7,7 @@ import { ErrnoError } from '../base/errno.ts';
 import type { Kernel } from '../stack/kernel.ts';
 import type { NetNamespace } from '../stack/netns.ts';
 import type { RtnlApi } from './api.ts';
+import { delAddr, dumpAddrs, newAddr } from './addr.ts';
 import { LinkKindRegistry } from './kinds.ts';
 import { delLink, dumpLinks, getLink, newLink, type RtnlCore } from './link.ts';
 import type {
@@ -97,19 +98,21 @@ export class Rtnl implements RtnlApi {
     return request(() => dumpLinks(this.#core, this.#net(ctx)));
   }
 
-  // ------------------------------------------------------------ addr, route, neigh
+  // ------------------------------------------------------------ addr
 
-  newAddr(ctx: RtnlContext, _req: NewAddrRequest): Promise<void> {
-    return request(() => this.#unsupported(ctx));
+  newAddr(ctx: RtnlContext, req: NewAddrRequest): Promise<void> {
+    return request(() => newAddr(this.#net(ctx), req));
   }
 
-  delAddr(ctx: RtnlContext, _req: DelAddrRequest): Promise<void> {
-    return request(() => this.#unsupported(ctx));
+  delAddr(ctx: RtnlContext, req: DelAddrRequest): Promise<void> {
+    return request(() => delAddr(this.#net(ctx), req));
   }
 
-  dumpAddrs(ctx: RtnlContext, _req: GetAddrRequest): Promise<readonly AddrMsg[]> {
-    return request(() => this.#unsupported(ctx));
+  dumpAddrs(ctx: RtnlContext, req: GetAddrRequest): Promise<readonly AddrMsg[]> {
+    return request(() => dumpAddrs(this.#net(ctx), req));
   }
+
+  // ------------------------------------------------------------ route, neigh
 
   newRoute(ctx: RtnlContext, _req: NewRouteRequest): Promise<void> {
     return request(() => this.#unsupported(ctx));
