@@ -288,6 +288,8 @@ export function skbInputRoute(skb: SkBuff): Ipv4InputRoute | undefined {
 /** Linux: ip_rcv + ip_rcv_core. Registered for ETH_P_IP. Never throws on bad bytes. */
 export function ipRcv(skb: SkBuff): void {
   const kernel = skb.dev.netns.kernel;
+  // A fresh receive has no route yet (skb_dst is dropped on every device crossing).
+  inputRoutes.delete(skb);
   if (skb.pktType === 'otherhost') {
     kernel.dropSkb(skb, 'OTHERHOST');
     return;
@@ -332,7 +334,7 @@ export function ipRcvFinish(skb: SkBuff): void {
     kernel.dropSkb(skb, 'IP_INHDR');
     return;
   }
-  let rt: Ipv4InputRoute | undefined = inputRoutes.get(skb);
+  let rt: Ipv4InputRoute | undefined;
   const handler = l3mdevHandler(skb.dev);
   if (handler !== undefined) {
     const r = handler(skb, 'ipv4') as Ipv4InputRoute | null | undefined;

@@ -178,6 +178,7 @@ const inputRoutes = new WeakMap<SkBuff, Ipv6InputRoute>();
 /** Linux: ipv6_rcv + ip6_rcv_core. Registered for ETH_P_IPV6. Never throws on bad bytes. */
 export function ip6Rcv(skb: SkBuff): void {
   const dev = skb.dev;
+  inputRoutes.delete(skb);
   const kernel = dev.netns.kernel;
   if (skb.pktType === 'otherhost') {
     kernel.dropSkb(skb, 'OTHERHOST');
@@ -228,7 +229,7 @@ export function ip6RcvFinish(skb: SkBuff): void {
     kernel.dropSkb(skb, 'IP_INHDR');
     return;
   }
-  let rt = inputRoutes.get(skb);
+  let rt: Ipv6InputRoute | undefined;
   const handler = (skb.dev.proto.get(L3MDEV_RCV) ?? skb.dev.master?.proto.get(L3MDEV_RCV)) as
     L3mdevRcv | undefined;
   if (handler !== undefined) {

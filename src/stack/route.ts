@@ -494,9 +494,32 @@ export function delRoute(ns: NetNamespace, filter: RouteFilter): Route {
   throw new ErrnoError('ESRCH');
 }
 
-/** Every route of a family (`ip route show table all`), optionally one table only. */
+/**
+ * Every route of a family in dump order (`ip route show table all`), optionally one
+ * table only. Linux dumps its trie in key order: destinations ascending, longer
+ * prefixes first for one key, then the order of lookup (metric, age).
+ */
 export function listRoutes(ns: NetNamespace, family: RouteFamily, table?: number): Route[] {
   const fib = fibOf(ns, family);
-  if (table !== undefined) return [...(fib.tables.get(table) ?? [])];
-  return fib.all();
+  const list = table !== undefined ? [...(fib.tables.get(table) ?? [])] : fib.all();
+  return list
+    .map((r, i) => ({ r, i }))
+    .sort(
+      (x, y) =>
+        x.r.table - y.r.table ||
+        compareAddr(x.r.dst, y.r.dst) ||
+        y.r.dstLen - x.r.dstLen ||
+        x.i - y.i,
+    )
+    .map((e) => e.r);
+}
+
+function compareAddr(a: IpAddr, b: IpAddr): number {
+  if (isIpv4(a) && isIpv4(b)) return a - b;
+  if (isIpv4(a) || isIpv4(b)) return 0;
+  for (let i = 0; i < 16; i++) {
+    const d = (a.bytes[i] as number) - (b.bytes[i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
