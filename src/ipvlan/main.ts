@@ -23,12 +23,12 @@ import {
 } from '../uapi/if.ts';
 import { ipKey, MacAddr, type IpAddr } from '../wire/address.ts';
 import type { AddrEvent, AddrValidatorEvent, Kernel, NetdevEvent } from '../stack/kernel.ts';
-import type {
-  LinkKind,
-  LinkStats64,
+import {
   NetDevice,
-  NetDeviceOps,
-  RxHandlerResult,
+  type LinkKind,
+  type LinkStats64,
+  type NetDeviceOps,
+  type RxHandlerResult,
 } from '../stack/netdev.ts';
 import type { SkBuff } from '../stack/skb.ts';
 import type { NetNamespace } from '../stack/netns.ts';
@@ -317,32 +317,30 @@ export function ipvlanNewLink(kernel: Kernel, req: IpvlanNewLinkRequest): NetDev
     allmultiOnMaster: false,
     syncedMc: new Set(),
   };
-  let dev: NetDevice;
+  // The slave state points at its device before registration: register-time
+  // notifiers (addrconf joining groups) may already call into the slave's ops.
+  const dev = new NetDevice({
+    name: req.name,
+    ops: slaveOps,
+    linkKind: ipvlanKind,
+    flags: IFF_BROADCAST | IFF_MULTICAST,
+    // MTU-1: the master's unless given; MAC-1: always the master's (LC-7).
+    mtu: req.mtu ?? phyDev.mtu,
+    minMtu: 68,
+    maxMtu: 65535,
+    address: phyDev.address,
+    txqlen: req.txqlen ?? 1000,
+    features: { vlanChallenged: true, noQueue: true, noRxHandler: true, liveAddrChange: true },
+    carrierOff: !phyDev.carrier,
+    priv: ipvlan,
+  });
+  (ipvlan as { dev: NetDevice }).dev = dev;
   try {
-    dev = kernel.createDevice(
-      {
-        name: req.name,
-        ops: slaveOps,
-        linkKind: ipvlanKind,
-        flags: IFF_BROADCAST | IFF_MULTICAST,
-        // MTU-1: the master's unless given; MAC-1: always the master's (LC-7).
-        mtu: req.mtu ?? phyDev.mtu,
-        minMtu: 68,
-        maxMtu: 65535,
-        address: phyDev.address,
-        txqlen: req.txqlen ?? 1000,
-        features: { vlanChallenged: true, noQueue: true, noRxHandler: true, liveAddrChange: true },
-        carrierOff: !phyDev.carrier,
-        priv: ipvlan,
-      },
-      netns,
-      req.ifindex === undefined ? {} : { ifindex: req.ifindex },
-    );
+    kernel.registerNetdevice(dev, netns, req.ifindex === undefined ? {} : { ifindex: req.ifindex });
   } catch (err) {
     if (port.count === 0) portDestroy(kernel, port);
     throw err;
   }
-  (ipvlan as { dev: NetDevice }).dev = dev;
   dev.dormant = phyDev.operstate === IF_OPER_DORMANT;
   let devId: number;
   try {

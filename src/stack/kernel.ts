@@ -470,7 +470,8 @@ export class Kernel {
       return;
     }
     dev.mcList.set(mac.key, { mac, users: 1 });
-    dev.ops.setRxMode?.(dev);
+    // Linux: __dev_set_rx_mode does nothing while the device is down; open() applies it.
+    if (dev.isUp) dev.ops.setRxMode?.(dev);
   }
 
   /** Linux: dev_mc_del. */
@@ -479,7 +480,7 @@ export class Kernel {
     if (entry === undefined) return;
     if (--entry.users > 0) return;
     dev.mcList.delete(mac.key);
-    dev.ops.setRxMode?.(dev);
+    if (dev.isUp) dev.ops.setRxMode?.(dev);
   }
 
   /** Linux: dev_set_promiscuity (a counter; PROMISC shows while above zero). */

@@ -230,8 +230,7 @@ export class NetDevice {
     let f =
       (this.flags & ~(IFF_PROMISC | IFF_ALLMULTI | IFF_RUNNING | IFF_LOWER_UP | IFF_DORMANT)) |
       (this.gflags & (IFF_PROMISC | IFF_ALLMULTI));
-    if (this.promiscuity > 0) f |= IFF_PROMISC;
-    if (this.allmulti > 0) f |= IFF_ALLMULTI;
+    // Only the user's own PROMISC/ALLMULTI show; a bridge port's promiscuity count does not.
     if (this.isUp) {
       if (this.carrier && (this.operstate === IF_OPER_UP || this.operstate === IF_OPER_UNKNOWN))
         f |= IFF_RUNNING;
