@@ -344,6 +344,7 @@ function natCore(ns: NetNamespace): NatCore {
 }
 
 const ICMP_ERRORS_V4 = new Set([3, 4, 5, 11, 12]);
+const NAT_HOOKS: readonly NfInetHook[] = ['prerouting', 'input', 'output', 'postrouting'];
 
 function isIcmpError(skb: SkBuff, pf: NfProto): boolean {
   const l3 = skb.data.subarray(networkOffset(skb));
@@ -390,21 +391,23 @@ function natCoreHook(skb: SkBuff, state: NfHookState): NfVerdict {
 }
 
 /**
- * Registers a nat-type chain (Linux: nf_nat_ipv4_register_fn). The first chain at a
- * (family, hook) puts the NAT core hook in place and takes a conntrack user.
+ * Registers a nat-type chain (Linux: nf_nat_ipv4_register_fn). The first chain of a
+ * family puts the NAT core hooks in place; every chain takes a conntrack user.
  */
 export function natRegisterChain(ns: NetNamespace, chain: NatChainOps): void {
   const core = natCore(ns);
   let i = core.chains.length;
   while (i > 0 && (core.chains[i - 1] as NatChainOps).priority > chain.priority) i--;
   core.chains.splice(i, 0, chain);
-  const key = `${chain.pf}:${chain.hook}`;
-  if (!core.ops.has(key)) {
-    const manip = hookManip(chain.hook);
+  // Linux registers the NAT core at all four hooks of a family (nf_nat_ipv4_ops): replies
+  // are translated back where no nat chain of their own exists.
+  for (const hook of NAT_HOOKS) {
+    const key = `${chain.pf}:${hook}`;
+    if (core.ops.has(key)) continue;
     const ops: NfHookOps = {
       pf: chain.pf,
-      hook: chain.hook,
-      priority: manip === 'src' ? NF_IP_PRI_NAT_SRC : NF_IP_PRI_NAT_DST,
+      hook,
+      priority: hookManip(hook) === 'src' ? NF_IP_PRI_NAT_SRC : NF_IP_PRI_NAT_DST,
       fn: natCoreHook,
       owner: 'nat',
     };
@@ -414,17 +417,19 @@ export function natRegisterChain(ns: NetNamespace, chain: NatChainOps): void {
   conntrackGet(ns);
 }
 
-/** Removes a chain registered with `natRegisterChain`; the last one at a hook removes the core hook. */
+/** Removes a chain registered with `natRegisterChain`; the last one of a family removes the core hooks. */
 export function natUnregisterChain(ns: NetNamespace, chain: NatChainOps): void {
   const core = natCore(ns);
   const i = core.chains.indexOf(chain);
   if (i < 0) return;
   core.chains.splice(i, 1);
-  const key = `${chain.pf}:${chain.hook}`;
-  if (!core.chains.some((c) => `${c.pf}:${c.hook}` === key)) {
-    const ops = core.ops.get(key);
-    if (ops !== undefined) nfUnregisterHook(ns, ops);
-    core.ops.delete(key);
+  if (!core.chains.some((c) => c.pf === chain.pf)) {
+    for (const hook of NAT_HOOKS) {
+      const key = `${chain.pf}:${hook}`;
+      const ops = core.ops.get(key);
+      if (ops !== undefined) nfUnregisterHook(ns, ops);
+      core.ops.delete(key);
+    }
   }
   conntrackPut(ns);
 }
