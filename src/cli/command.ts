@@ -12,6 +12,8 @@ export interface ToolEnv {
   readonly netns?: string;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Writes a file (`tcpdump -w`); absent where there is no file system. */
+  readonly writeFile?: (path: string, bytes: Uint8Array) => Promise<void>;
 }
 
 /** One tool: argv without the program name; resolves to the exit status. */

@@ -9,7 +9,12 @@ import { AF_INET, AF_INET6 } from '../uapi/rtnetlink.ts';
 import { formatIp, isIpv4, parseIp, type IpAddr } from '../wire/address.ts';
 import { findRecord, maskVariable, oracleRecords } from '../../test/fixtures/oracle/index.ts';
 import { FakeRtnl, linkMsg } from '../../test/cli/fake-api.ts';
-import { fakeSystem, type FakeAnswer, type FakeConnect, type FakeNet } from '../../test/cli/fake-system.ts';
+import {
+  fakeSystem,
+  type FakeAnswer,
+  type FakeConnect,
+  type FakeNet,
+} from '../../test/cli/fake-system.ts';
 import { formatRtt, runPing } from './ping.ts';
 
 const MS = 1_000_000;
@@ -55,10 +60,13 @@ function lpingNet(bcast: Bcast): FakeNet {
         return [reply(d, 0.5 * MS, 'veth0')];
       case '192.168.1.98':
         // The ARP failure answers every queued probe at once, after 3 probes of 1 s.
-        return [{ kind: 'error', offender: ip('192.168.1.1'), type: 3, code: 1, delay: 0, at: 3037 * MS }];
+        return [
+          { kind: 'error', offender: ip('192.168.1.1'), type: 3, code: 1, delay: 0, at: 3037 * MS },
+        ];
       case '192.168.1.255':
         if (bcast === 'peer') return [reply('192.168.1.2', 0.6 * MS)];
-        if (bcast === 'both') return [reply('192.168.1.1', 0.3 * MS), reply('192.168.1.2', 0.6 * MS)];
+        if (bcast === 'both')
+          return [reply('192.168.1.1', 0.3 * MS), reply('192.168.1.2', 0.6 * MS)];
         return [];
       default:
         return [];
@@ -166,7 +174,10 @@ test('ENOBUFS from sendmsg is retried, then reported as iputils does', async () 
     ['-c', '1', '-W', '1', '192.168.1.2'],
   );
   assert.equal(status, 1);
-  assert.match(out, /^PING 192\.168\.1\.2 \(192\.168\.1\.2\) 56\(84\) bytes of data\.\nping: sendmsg: No buffer space available\n/);
+  assert.match(
+    out,
+    /^PING 192\.168\.1\.2 \(192\.168\.1\.2\) 56\(84\) bytes of data\.\nping: sendmsg: No buffer space available\n/,
+  );
   assert.match(out, /1 packets transmitted, 0 received, 100% packet loss/);
   // Retried after 500 ms, given up at the second failure (2 × 500 ms reaches the 1 s
   // linger time), then the usual 1 s wait for a reply to the "sent" probe.
@@ -177,7 +188,10 @@ test('a unicast duplicate is marked (DUP!)', async () => {
   const net = lpingNet('none');
   const sys = fakeSystem({
     ...net,
-    answer: (c, seq, data, at) => [...net.answer(c, seq, data, at), ...net.answer(c, seq, data, at)],
+    answer: (c, seq, data, at) => [
+      ...net.answer(c, seq, data, at),
+      ...net.answer(c, seq, data, at),
+    ],
   });
   let out = '';
   await runPing({ api: lpingRtnl(), sys, stdout: (t) => (out += t), stderr: (t) => (out += t) }, [

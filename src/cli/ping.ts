@@ -333,11 +333,7 @@ export function icmpErrorText(family: 4 | 6, type: number, code: number, info: n
     return `Time exceeded: Unknown code ${code}`;
   }
   if (type === 4) {
-    const codes = [
-      'Erroneous header field',
-      'Unknown header',
-      'Unknown option',
-    ];
+    const codes = ['Erroneous header field', 'Unknown header', 'Unknown option'];
     return `Parameter problem: ${codes[code] ?? `Unknown code ${code}`} at ${info}`;
   }
   return `Unknown icmp type: ${type}`;
@@ -432,20 +428,27 @@ async function ping(env: ToolEnv, o: PingOptions): Promise<number> {
     } catch (err) {
       if (!isErrno(err)) throw err;
       if (err.code === 'EACCES' && !o.broadcast)
-        throw fail(2, 'Do you want to ping broadcast? Then -b. If not, check your local firewall rules');
+        throw fail(
+          2,
+          'Do you want to ping broadcast? Then -b. If not, check your local firewall rules',
+        );
       throw fail(2, `connect: ${strerror(err.code)}`);
     }
     const linkLocal6 = !isIpv4(dst.addr) && dst.addr.isLinkLocal;
     // ping6 leaves the source unset for a link-local destination on a named device.
-    const shownSource: IpAddr = family === 6 && device !== undefined && linkLocal6 ? Ipv6Addr.UNSPECIFIED : chosen;
+    const shownSource: IpAddr =
+      family === 6 && device !== undefined && linkLocal6 ? Ipv6Addr.UNSPECIFIED : chosen;
     if (device !== undefined) {
       const owner = family === 6 && linkLocal6 ? undefined : await ownerOf(env, shownSource);
       if (owner !== device)
-        env.stderr(`ping: Warning: source address might be selected on device other than: ${device}\n`);
+        env.stderr(
+          `ping: Warning: source address might be selected on device other than: ${device}\n`,
+        );
     }
-    const multicast = family === 4 && (o.broadcast || isIpv4(dst.addr) && dst.addr >>> 28 === 0xe)
-      ? true
-      : !isIpv4(dst.addr) && dst.addr.isMulticast;
+    const multicast =
+      family === 4 && (o.broadcast || (isIpv4(dst.addr) && dst.addr >>> 28 === 0xe))
+        ? true
+        : !isIpv4(dst.addr) && dst.addr.isMulticast;
     if (family === 4 && o.broadcast && (await isBroadcast(env, dst.addr as Ipv4Addr)))
       env.stderr('WARNING: pinging broadcast address\n');
     return await pingLoop(env, o, sock, dst, family, shownSource, device, multicast);
@@ -482,9 +485,13 @@ async function pingLoop(
 ): Promise<number> {
   const from = o.iface !== undefined ? `from ${formatIp(source)} ${device ?? ''}: ` : '';
   if (family === 4) {
-    env.stdout(`PING ${o.target} (${formatIp(dst.addr)}) ${from}${o.datalen}(${o.datalen + 28}) bytes of data.\n`);
+    env.stdout(
+      `PING ${o.target} (${formatIp(dst.addr)}) ${from}${o.datalen}(${o.datalen + 28}) bytes of data.\n`,
+    );
   } else {
-    env.stdout(`PING ${o.target}(${dst.named ? formatIp(dst.addr) : o.target}) ${from}${o.datalen} data bytes\n`);
+    env.stdout(
+      `PING ${o.target}(${dst.named ? formatIp(dst.addr) : o.target}) ${from}${o.datalen} data bytes\n`,
+    );
   }
   const timing = o.datalen >= 16;
   const clock = env.sys.clock;
@@ -503,7 +510,8 @@ async function pingLoop(
     sentAt: new Map(),
     lastSend: start,
   };
-  const deadline = o.deadline > 0 ? start + o.deadline : o.count === 0 ? start + NO_COUNT_LIMIT : Infinity;
+  const deadline =
+    o.deadline > 0 ? start + o.deadline : o.count === 0 ? start + NO_COUNT_LIMIT : Infinity;
   const done = (): boolean => o.count > 0 && st.nreceived + st.nerrors >= o.count;
   let nextSend = start;
   let oomCount = 0;
@@ -540,14 +548,12 @@ async function pingLoop(
         nextSend = now + o.interval;
         // EMSGSIZE is reported through the error queue as a local error, which ping
         // counts without a sendmsg line (l-ping: `-s 70000` prints nothing).
-        if (err.code !== 'EMSGSIZE' && !o.quiet) env.stderr(`ping: sendmsg: ${strerror(err.code)}\n`);
+        if (err.code !== 'EMSGSIZE' && !o.quiet)
+          env.stderr(`ping: sendmsg: ${strerror(err.code)}\n`);
       }
       continue;
     }
-    const limit = Math.min(
-      deadline,
-      allSent ? st.lastSend + o.linger : nextSend,
-    );
+    const limit = Math.min(deadline, allSent ? st.lastSend + o.linger : nextSend);
     if (allSent && now >= limit) break;
     const ev = await sock.receive(limit);
     if (ev !== null) handleEvent(env, o, st, ev, dst, family, timing, multicast);

@@ -42,7 +42,13 @@ export interface FakeConnect {
 
 /** An event the network will deliver `delay` ns after the send. */
 export type FakeAnswer =
-  | { readonly delay: SystemNanos; readonly kind: 'reply'; readonly from: IpAddr; readonly ttl?: number; readonly scope?: string }
+  | {
+      readonly delay: SystemNanos;
+      readonly kind: 'reply';
+      readonly from: IpAddr;
+      readonly ttl?: number;
+      readonly scope?: string;
+    }
   | {
       readonly delay: SystemNanos;
       readonly kind: 'error';
