@@ -106,7 +106,9 @@ export class FdLink implements Link {
         if (count === 0) return -e;
         break;
       }
-      // A frame shorter than its vnet header cannot come from tun or af_packet.
+      // End of file: only a stream-like fd whose peer hung up; poll reports POLLHUP.
+      if (n === 0) break;
+      // A frame no longer than its vnet header cannot come from tun or af_packet.
       if (n <= this.vnetHdrLen) continue;
       batch.lengths[count] = n;
       this.stats.rxPackets++;

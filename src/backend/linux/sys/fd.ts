@@ -7,8 +7,8 @@ import {
   EFD_NONBLOCK,
   POLLFD_SIZE,
   SOCK_CLOEXEC,
-  SOCK_DGRAM,
   SOCK_NONBLOCK,
+  SOCK_SEQPACKET,
 } from './constants.ts';
 import { check } from './errors.ts';
 import { errno, libc } from './libc.ts';
@@ -19,12 +19,16 @@ export function closeFd(fd: number): void {
 }
 
 /**
- * A non-blocking AF_UNIX SOCK_DGRAM socketpair: two fds that carry one message per
- * read/write, like a TAP or a packet socket. For tests of links and loops without root.
+ * A non-blocking AF_UNIX SOCK_SEQPACKET socketpair: two fds that carry one message per
+ * read/write, like a TAP or a packet socket, and report POLLHUP when the other end
+ * closes. For tests of links and loops without root.
  */
-export function openDatagramPair(): [number, number] {
+export function openMessagePair(): [number, number] {
   const sv = new Int32Array(2);
-  check(libc().socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 'socketpair');
+  check(
+    libc().socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
+    'socketpair',
+  );
   return [sv[0] as number, sv[1] as number];
 }
 
