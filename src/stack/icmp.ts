@@ -20,8 +20,7 @@ import {
 } from '../wire/icmpv4.ts';
 import { Ipv4Packet } from '../wire/ipv4.ts';
 import { IFF_LOOPBACK } from '../uapi/if.ts';
-import { IPPROTO_ICMP, RT_SCOPE_LINK } from '../uapi/rtnetlink.ts';
-import { inetSelectAddr } from './inet.ts';
+import { IPPROTO_ICMP } from '../uapi/rtnetlink.ts';
 import { ipRouteOutput, ipSendPayload, skbInputRoute, type Ipv4OutRoute } from './ipv4.ts';
 import type { NetNamespace } from './netns.ts';
 import { NS_PER_SEC } from './scheduler.ts';
@@ -94,19 +93,14 @@ export function icmpSend(skbIn: SkBuff, type: number, code: number, info: number
   const received = skbIn.pktType !== 'outgoing';
   // For packets addressed to us, reply from that address; else let routing choose
   // (for forwarded packets the router's own address toward the sender).
-  let saddr = ipv4(0);
-  if (rtIn?.kind === 'local') saddr = iph.dst;
-  else if (!received) saddr = ipv4(0);
+  const saddr = rtIn?.kind === 'local' && received ? iph.dst : ipv4(0);
   let rt: Ipv4OutRoute;
   try {
     rt = ipRouteOutput(ns, { daddr: iph.src, saddr: saddr !== 0 ? saddr : undefined });
   } catch {
     return;
   }
-  if (rt.src === 0) {
-    const a = inetSelectAddr(skbIn.dev, iph.src, RT_SCOPE_LINK);
-    if (a === 0) return;
-  }
+  if (rt.src === 0) return;
   const limited =
     !(type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) &&
     ((1 << type) & ICMP_RATEMASK) !== 0 &&

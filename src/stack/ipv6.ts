@@ -426,7 +426,7 @@ export function ip6Output(ns: NetNamespace, skb: SkBuff, rt: Ipv6OutRoute): 'ok'
   if (verdict === 'stolen') return 'ok';
   const len = skb.data.length - skb.network;
   if (len > rt.mtu && (dev.flags & IFF_LOOPBACK) === 0) {
-    if (skb.pktType !== 'outgoing' || true) icmpv6Send(skb, ICMPV6_PKT_TOOBIG, 0, rt.mtu);
+    icmpv6Send(skb, ICMPV6_PKT_TOOBIG, 0, rt.mtu);
     kernel.dropSkb(skb, 'PKT_TOO_BIG');
     return 'drop';
   }

@@ -395,7 +395,10 @@ export function makeRoute(ns: NetNamespace, cfg: RouteConfig): Route {
   return { ...base, gateway, dev, flags, nhScope };
 }
 
-/** The route whose key (table, dst/len, tos, metric) equals `r`'s, if any. */
+/**
+ * The route whose key (table, dst/len, tos, metric) equals `r`'s, if any: what
+ * NLM_F_EXCL refuses with EEXIST (fib_table_insert; fib6_add_rt2node for IPv6).
+ */
 export function findSameKey(fib: Fib, r: Route): Route | undefined {
   return fib
     .table(r.table)
@@ -404,16 +407,8 @@ export function findSameKey(fib: Fib, r: Route): Route | undefined {
         x.dstLen === r.dstLen &&
         ipEquals(x.dst, r.dst) &&
         x.tos === r.tos &&
-        x.priority === r.priority &&
-        (r.family === 4 || sameNexthop(x, r) || x.type !== RTN_UNICAST || r.type !== RTN_UNICAST),
+        x.priority === r.priority,
     );
-}
-
-function sameNexthop(a: Route, b: Route): boolean {
-  const ga = a.gateway;
-  const gb = b.gateway;
-  const gw = ga === null ? gb === null : gb !== null && ipEquals(ga, gb);
-  return gw && a.dev === b.dev;
 }
 
 /** True when `r` matches every field `f` gives (fib_table_delete / ip6_route_del). */
@@ -468,7 +463,6 @@ export function addRoute(ns: NetNamespace, cfg: RouteConfig, mode: RouteAddMode 
       return route;
     }
     if (mode.append !== true && mode.excl !== false) throw new ErrnoError('EEXIST');
-    if (cfg.family === 6 && sameNexthop(existing, route)) throw new ErrnoError('EEXIST');
   }
   fib.insert(route, true);
   return route;

@@ -9,8 +9,7 @@
 // table, and the IP layers call `inetAddProtocol` for new protocols.
 
 import { ErrnoError, type ErrnoName } from '../base/errno.ts';
-import type { Ipv6Addr } from '../wire/address.ts';
-import { ipEquals, ipv4, isIpv4, type IpAddr, type Ipv4Addr } from '../wire/address.ts';
+import { ipEquals, ipv4, isIpv4, type IpAddr, type Ipv6Addr } from '../wire/address.ts';
 import {
   ICMP_DEST_UNREACH,
   ICMP_ECHO,
@@ -165,21 +164,18 @@ export class Socket {
     else ipv6McDec(dev, group);
   }
 
-  private route(dst: IpAddr): Ipv4OutRoute | Ipv6OutRoute {
+  private route(dst: IpAddr, scope: NetDevice | null = null): Ipv4OutRoute | Ipv6OutRoute {
     const multicast = isIpv4(dst) ? dst >>> 28 === 0xe : dst.isMulticast;
-    const oif = this.boundDev ?? (multicast ? this.multicastIf : null);
+    const oif = this.boundDev ?? scope ?? (multicast ? this.multicastIf : null);
+    const local = this.localAddr;
     try {
       if (isIpv4(dst)) {
-        const saddr =
-          this.localAddr !== null && !((this.localAddr as number) >>> 28 === 0xe)
-            ? (this.localAddr as Ipv4Addr)
-            : undefined;
+        const saddr = local !== null && isIpv4(local) && local >>> 28 !== 0xe ? local : undefined;
         return ipRouteOutput(this.ns, { daddr: dst, saddr, oif });
       }
-      const saddr =
-        this.localAddr !== null && !(this.localAddr as Ipv6Addr).isMulticast
-          ? (this.localAddr as Ipv6Addr)
-          : undefined;
+      // ping_v6_sendmsg: link-scope destinations need an interface (sin6_scope_id).
+      if (this.kind === 'ping' && oif === null && needsScope(dst)) throw new ErrnoError('EINVAL');
+      const saddr = local !== null && !isIpv4(local) && !local.isMulticast ? local : undefined;
       return ip6RouteOutput(this.ns, { daddr: dst, saddr, oif });
     } catch (err) {
       if (err instanceof ErrnoError && err.code === 'ENETUNREACH')
@@ -190,16 +186,17 @@ export class Socket {
 
   /**
    * sendto(2). For ping sockets `data` is an ICMP echo request (type 8 / 128, code 0,
-   * header first); the kernel sets the identifier and checksum. Returns the bytes sent.
+   * header first); the kernel sets the identifier and checksum. `scope` is the
+   * interface of a link-local IPv6 destination (sin6_scope_id). Returns the bytes sent.
    */
-  sendto(data: Uint8Array, to?: IpAddr, port?: number): number {
+  sendto(data: Uint8Array, to?: IpAddr, port?: number, scope?: NetDevice): number {
     if (this.closed) throw new ErrnoError('EBADF');
     const dst = to ?? this.remoteAddr;
     const dport = to !== undefined ? (port ?? 0) : this.remotePort;
     if (dst === null) throw new ErrnoError('EDESTADDRREQ');
     if (isIpv4(dst) !== (this.family === 4)) throw new ErrnoError('EAFNOSUPPORT');
     if (this.kind === 'udp' && dport === 0) throw new ErrnoError('EINVAL');
-    const rt = this.route(dst);
+    const rt = this.route(dst, scope ?? null);
     if (rt.family === 4 && rt.type === 'broadcast' && !this.broadcast)
       throw new ErrnoError('EACCES');
     if (this.localPort === 0) this.bind(null, 0);
@@ -289,6 +286,12 @@ export class Socket {
     this.errQueue.push(e);
     this.onReadable?.();
   }
+}
+
+/** __ipv6_addr_needs_scope_id: link-local unicast, or multicast of link scope or below. */
+function needsScope(addr: Ipv6Addr): boolean {
+  if (addr.isLinkLocal) return true;
+  return addr.isMulticast && ((addr.bytes[1] as number) & 0x0f) <= 2;
 }
 
 function isLocal(ns: NetNamespace, addr: IpAddr): boolean {
