@@ -5,7 +5,11 @@
 
 import { IPPROTO_ICMPV6 } from '../uapi/rtnetlink.ts';
 import { ETH_HLEN, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../uapi/if.ts';
-import { ipv4At, ipv6KeyAt } from '../wire/address.ts';
+import { formatIpv4, ipv4At, ipv6KeyAt } from '../wire/address.ts';
+import { Ipv4Packet } from '../wire/ipv4.ts';
+import { Ipv6Packet } from '../wire/ipv6.ts';
+import { ipLocalOut, ipRouteOutput, type Ipv4OutRoute } from '../stack/ipv4.ts';
+import { ip6LocalOut, ip6RouteOutput, type Ipv6OutRoute } from '../stack/ipv6.ts';
 import { be16 } from '../wire/bytes.ts';
 import type { Kernel } from '../stack/kernel.ts';
 import type { NetDevice, RxHandlerResult, XmitResult } from '../stack/netdev.ts';
@@ -209,25 +213,6 @@ function xmitModeL3(kernel: Kernel, slave: IpvlanDev, skb: SkBuff): XmitResult {
   return processOutbound(kernel, port, skb);
 }
 
-/** Routes an IP packet in the master's namespace, out of the master (TX-L3-4). */
-export interface OutboundRouter {
-  /**
-   * Sends the IPv4 or IPv6 packet at `skb.data[skb.network..]` as locally generated
-   * traffic of `skb.dev.netns`, routed with the output interface forced to `skb.dev`
-   * (IPv4 falls back to on-link on that device; IPv6 does not). Returns 'drop' when
-   * the route lookup fails or is not unicast/local, after dropping the skb.
-   */
-  outputV4(skb: SkBuff): XmitResult;
-  outputV6(skb: SkBuff): XmitResult;
-}
-
-let router: OutboundRouter | null = null;
-
-/** Installs the stack's routing for L3 egress (done once by the driver's init). */
-export function setOutboundRouter(r: OutboundRouter): void {
-  router = r;
-}
-
 /** Linux: ipvlan_process_outbound. */
 function processOutbound(kernel: Kernel, port: IpvlanPort, skb: SkBuff): XmitResult {
   const frame = skb.data;
@@ -243,8 +228,8 @@ function processOutbound(kernel: Kernel, port: IpvlanPort, skb: SkBuff): XmitRes
   skb.protocol = proto;
   skb.network = ETH_HLEN;
   let result: XmitResult;
-  if (proto === ETH_P_IPV6 && router !== null) result = router.outputV6(skb);
-  else if (proto === ETH_P_IP && router !== null) result = router.outputV4(skb);
+  if (proto === ETH_P_IPV6) result = processV6Outbound(kernel, skb);
+  else if (proto === ETH_P_IP) result = processV4Outbound(kernel, skb);
   else {
     kernel.dropSkb(
       skb,
@@ -256,6 +241,82 @@ function processOutbound(kernel: Kernel, port: IpvlanPort, skb: SkBuff): XmitRes
   // Linux bumps the master's generic tx_errors on a route failure (ST-6).
   if (result === 'drop') port.phyDev.stats.txErrors++;
   return result;
+}
+
+/**
+ * Linux: ipvlan_process_v4_outbound. Routed in the master's namespace with the output
+ * device forced to the master and any source allowed (on-link fallback when no route
+ * uses the master); only unicast or local results are sent, as locally generated
+ * traffic of that namespace: OUTPUT and POSTROUTING run there, TTL is untouched.
+ */
+function processV4Outbound(kernel: Kernel, skb: SkBuff): XmitResult {
+  const frame = skb.data;
+  const net = skb.dev.netns;
+  const ip = Ipv4Packet.checked(frame.subarray(ETH_HLEN));
+  if (ip === null) {
+    kernel.dropSkb(skb, 'IP_INHDR', 'malformed IPv4 from an l3 slave');
+    return 'drop';
+  }
+  let rt: Ipv4OutRoute;
+  try {
+    rt = ipRouteOutput(net, {
+      daddr: ip.dst,
+      saddr: ip.src,
+      oif: skb.dev,
+      tos: ip.dscp << 2,
+      anySrc: true,
+    });
+  } catch (err) {
+    kernel.dropSkb(
+      skb,
+      'IPVLAN_NO_ROUTE',
+      `no route to ${formatIpv4(ip.dst)} via ${skb.dev.name} in ${net.name}: ${errText(err)} (TX-L3-4)`,
+    );
+    return 'drop';
+  }
+  if (rt.type !== 'unicast' && rt.type !== 'local') {
+    kernel.dropSkb(
+      skb,
+      'IPVLAN_NO_ROUTE',
+      `route to ${formatIpv4(ip.dst)} is ${rt.type}, not unicast or local (TX-L3-4)`,
+    );
+    return 'drop';
+  }
+  // The slave's frame is exactly the packet: cut any padding after the IP total length.
+  skb.data = frame.subarray(0, ETH_HLEN + ip.totalLen);
+  if (kernel.tracing)
+    kernel.trace(skb, skb.dev, 'ipvlan', `routed in ${net.name} out ${rt.dev.name} (TX-L3-4)`);
+  return ipLocalOut(net, skb, rt);
+}
+
+/** Linux: ipvlan_process_v6_outbound. No on-link fallback: no route via the master is a drop. */
+function processV6Outbound(kernel: Kernel, skb: SkBuff): XmitResult {
+  const frame = skb.data;
+  const net = skb.dev.netns;
+  const ip = Ipv6Packet.checked(frame.subarray(ETH_HLEN));
+  if (ip === null) {
+    kernel.dropSkb(skb, 'IP_INHDR', 'malformed IPv6 from an l3 slave');
+    return 'drop';
+  }
+  let rt: Ipv6OutRoute;
+  try {
+    rt = ip6RouteOutput(net, { daddr: ip.dst, saddr: ip.src, oif: skb.dev });
+  } catch (err) {
+    kernel.dropSkb(
+      skb,
+      'IPVLAN_NO_ROUTE',
+      `no IPv6 route via ${skb.dev.name} in ${net.name}: ${errText(err)} (TX-L3-4)`,
+    );
+    return 'drop';
+  }
+  skb.data = frame.subarray(0, ETH_HLEN + ip.totalLength);
+  if (kernel.tracing)
+    kernel.trace(skb, skb.dev, 'ipvlan', `routed in ${net.name} out ${rt.dev.name} (TX-L3-4)`);
+  return ip6LocalOut(net, skb, rt);
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function macEqual(frame: Uint8Array, a: number, b: number): boolean {
