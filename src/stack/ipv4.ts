@@ -340,6 +340,18 @@ export function ipRcvFinish(skb: SkBuff): void {
     const r = handler(skb, 'ipv4') as Ipv4InputRoute | null | undefined;
     if (r !== null && r !== undefined) rt = r;
   }
+  // Looped-back packets keep the route they were sent with in Linux (skb_dst survives
+  // loopback_xmit), so no martian checks apply to 127.0.0.1 → 127.0.0.1.
+  if (rt === undefined && (skb.dev.flags & IFF_LOOPBACK) !== 0) {
+    const r = fibLookup(skb.dev.netns, 4, ip.dst);
+    if (r !== null && (r.type === RTN_LOCAL || r.type === RTN_BROADCAST))
+      rt = {
+        kind: 'local',
+        broadcast: r.type === RTN_BROADCAST,
+        multicast: false,
+        ns: skb.dev.netns,
+      };
+  }
   rt ??= ipRouteInput(ip.dst, ip.src, skb.dev);
   inputRoutes.set(skb, rt);
   switch (rt.kind) {

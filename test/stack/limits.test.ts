@@ -66,3 +66,25 @@ test('disable_ipv6 removes the addresses and IPv6 frames are dropped as IPV6DISA
   assert.ok((b.drops.get('IPV6DISABLED') ?? 0) >= 1);
   void va;
 });
+
+test('loopback: ping 127.0.0.1 and the own address answer through lo', () => {
+  const k = newKernel();
+  const ns = netns(k, 'n');
+  const peer = netns(k, 'p');
+  const [d] = link(k, ns, 'eth0', peer, 'eth0');
+  addAddress(d, { local: ip4('10.0.0.1'), prefixLen: 24 });
+  addAddress6(d, { addr: ip6('fd00::1'), prefixLen: 64 });
+  k.scheduler.runFor(3 * NS_PER_SEC);
+  const s = openSocket(ns, 4, 'ping');
+  s.sendto(echoRequest(4, 1, new Uint8Array(4)), ip4('127.0.0.1'));
+  s.sendto(echoRequest(4, 2, new Uint8Array(4)), ip4('10.0.0.1'));
+  const s6 = openSocket(ns, 6, 'ping');
+  s6.sendto(echoRequest(6, 3, new Uint8Array(4)), ip6('::1'));
+  s6.sendto(echoRequest(6, 4, new Uint8Array(4)), ip6('fd00::1'));
+  k.scheduler.runFor(NS_PER_MS);
+  assert.equal(s.recvfrom()?.from, ip4('127.0.0.1'));
+  assert.equal(s.recvfrom()?.from, ip4('10.0.0.1'));
+  assert.equal(s6.recvfrom()?.from.toString(), '::1');
+  assert.equal(s6.recvfrom()?.from.toString(), 'fd00::1');
+  assert.equal(ns.requireByName('lo').stats.rxPackets, 8);
+});
