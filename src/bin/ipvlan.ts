@@ -1,19 +1,37 @@
 // Composition root of the `ipvlan` command: picks the world (emulated or Linux),
 // registers link kinds, and hands argv to the front end.
 
+import { demo } from './demo.ts';
+import { runCommand } from './run.ts';
+import { shellCommand } from './shell.ts';
+
 const USAGE = `Usage: ipvlan COMMAND
-  demo              run the seed example on the emulated network
-  run [--bare] FILE run a script of ip/ping/... commands on the emulated network
-  shell             interactive prompt on the emulated network
-  daemon            the Linux data plane (root)
+  demo                                        run the seed example on the emulated network
+  run [--bare] [--trace] [--pcap FILE] FILE   run a script of ip/ping/sysctl/tcpdump... commands
+                                              on the emulated network, as bash would
+  shell [--bare] [--trace]                    interactive prompt on the emulated network
+  daemon                                      the Linux data plane (root)
 `;
 
-import { demo } from './demo.ts';
+const io = {
+  stdout: (t: string) => void process.stdout.write(t),
+  stderr: (t: string) => void process.stderr.write(t),
+};
 
-const [command] = process.argv.slice(2);
+const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'demo':
     demo((line) => process.stdout.write(`${line}\n`));
+    break;
+  case 'run':
+    process.exitCode = await runCommand(rest, io);
+    break;
+  case 'shell':
+    process.exitCode = await shellCommand({
+      bare: rest.includes('--bare'),
+      trace: rest.includes('--trace'),
+      pcap: undefined,
+    });
     break;
   case undefined:
   case 'help':
