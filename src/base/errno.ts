@@ -34,6 +34,7 @@ export const ERRNO = {
   ELOOP: [40, 'Too many levels of symbolic links'],
   ENOMSG: [42, 'No message of desired type'],
   ENOLINK: [67, 'Link has been severed'],
+  EPROTO: [71, 'Protocol error'],
   ENOTUNIQ: [76, 'Name not unique on network'],
   ENOTSOCK: [88, 'Socket operation on non-socket'],
   EDESTADDRREQ: [89, 'Destination address required'],
