@@ -1,0 +1,325 @@
+// `npm run bench:linux`: TCP throughput (iperf3) and ping latency between two
+// namespaces over each data path, in one run, with medians of several repetitions
+// interleaved across variants (the machine is noisy: compare ratios, expect ±30 %).
+//
+//   veth          a veth pair straight between the namespaces (kernel)
+//   macvlan       two macvlan bridge-mode devices on one veth end (kernel)
+//   c-tap         the minimal C TAP forwarder, IFF_VNET_HDR + TSO/CSUM (built with gcc)
+//   js-tap        the backend's forwarder in the I/O worker, same topology as c-tap
+//   js-packet     TAP ↔ AF_PACKET on a master veth ↔ upstream (the slave→master path)
+//
+// Root only (prints why and exits 0 otherwise). Everything lives in namespaces named
+// lxd-<pid>-…, addresses 10.231.9.0/24; all are deleted at the end, also on failure.
+// Options: --reps N (default 3), --time S (iperf3 seconds, default 3), --only a,b.
+
+import { spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sandbox, linuxTestsUnavailable, sweepStale } from '../../test/linux/netns.ts';
+
+const args = process.argv.slice(2);
+function opt(name: string, fallback: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
+}
+const REPS = Number(opt('--reps', '3'));
+const SECONDS = Number(opt('--time', '3'));
+const ONLY = opt('--only', '')
+  .split(',')
+  .filter((s) => s !== '');
+
+const A_ADDR = '10.231.9.1';
+const B_ADDR = '10.231.9.2';
+const here = new URL('.', import.meta.url).pathname;
+
+interface Topology {
+  readonly box: Sandbox;
+  readonly a: string;
+  readonly b: string;
+  readonly proc?: ChildProcess;
+}
+
+interface Variant {
+  readonly name: string;
+  readonly what: string;
+  setup(box: Sandbox): Promise<Topology>;
+}
+
+let fwdBinary = '';
+
+/** Waits for a child to print "ready" (bounded), or fails with its stderr. */
+function waitReady(child: ChildProcess, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${err}`)), 15_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${code}): ${err}`));
+    });
+  });
+}
+
+function endpoints(box: Sandbox): { a: string; b: string } {
+  return { a: box.addNetns('a'), b: box.addNetns('b') };
+}
+
+function addrUp(box: Sandbox, ns: string, dev: string, addr: string): void {
+  box.ip(ns, 'addr', 'add', `${addr}/24`, 'dev', dev);
+  box.ip(ns, 'link', 'set', dev, 'up');
+}
+
+/** Two TAPs opened by a forwarder process in namespace h, then moved to a and b. */
+async function tapPair(
+  box: Sandbox,
+  argv: (ta: string, tb: string) => string[],
+  what: string,
+): Promise<Topology> {
+  const { a, b } = endpoints(box);
+  const h = box.addNetns('h');
+  const ta = box.ifName('ta');
+  const tb = box.ifName('tb');
+  const proc = box.spawn(h, argv(ta, tb));
+  await waitReady(proc, what);
+  box.ip(h, 'link', 'set', ta, 'netns', a);
+  box.ip(h, 'link', 'set', tb, 'netns', b);
+  addrUp(box, a, ta, A_ADDR);
+  addrUp(box, b, tb, B_ADDR);
+  return { box, a, b, proc };
+}
+
+const VARIANTS: readonly Variant[] = [
+  {
+    name: 'veth',
+    what: 'veth pair (kernel)',
+    setup: async (box) => {
+      const { a, b } = endpoints(box);
+      const [va, vb] = box.addVeth('va', a, 'vb', b);
+      addrUp(box, a, va, A_ADDR);
+      addrUp(box, b, vb, B_ADDR);
+      return { box, a, b };
+    },
+  },
+  {
+    name: 'macvlan',
+    what: 'macvlan bridge (kernel)',
+    setup: async (box) => {
+      const { a, b } = endpoints(box);
+      const h = box.addNetns('h');
+      const up = box.addNetns('up');
+      const [m0, m1] = box.addVeth('m0', h, 'm1', up);
+      // The peer must be up too, or m0 (and the macvlans on it) have no carrier.
+      box.ip(up, 'link', 'set', m1, 'up');
+      box.ip(h, 'link', 'set', m0, 'up');
+      const ma = box.ifName('ma');
+      const mb = box.ifName('mb');
+      box.ip(h, 'link', 'add', ma, 'link', m0, 'type', 'macvlan', 'mode', 'bridge');
+      box.ip(h, 'link', 'add', mb, 'link', m0, 'type', 'macvlan', 'mode', 'bridge');
+      box.ip(h, 'link', 'set', ma, 'netns', a);
+      box.ip(h, 'link', 'set', mb, 'netns', b);
+      addrUp(box, a, ma, A_ADDR);
+      addrUp(box, b, mb, B_ADDR);
+      return { box, a, b };
+    },
+  },
+  {
+    name: 'c-tap',
+    what: 'C TAP forwarder, vnet+TSO',
+    setup: (box) => tapPair(box, (ta, tb) => [fwdBinary, ta, tb], 'fwd.c'),
+  },
+  {
+    name: 'js-tap',
+    what: 'JS TAP forwarder (I/O worker)',
+    setup: (box) =>
+      tapPair(
+        box,
+        (ta, tb) => [
+          process.execPath,
+          '--import',
+          'tsx',
+          join(here, 'js-forwarder.ts'),
+          'tap-tap',
+          ta,
+          tb,
+        ],
+        'js-forwarder',
+      ),
+  },
+  {
+    name: 'js-packet',
+    what: 'JS TAP↔AF_PACKET master→upstream',
+    setup: async (box) => {
+      const { a, b } = endpoints(box);
+      const h = box.addNetns('h');
+      const [m0, m1] = box.addVeth('m0', h, 'm1', b);
+      box.ip(h, 'link', 'set', m0, 'up');
+      addrUp(box, b, m1, B_ADDR);
+      const t = box.ifName('t');
+      const proc = box.spawn(h, [
+        process.execPath,
+        '--import',
+        'tsx',
+        join(here, 'js-forwarder.ts'),
+        'tap-packet',
+        t,
+        m0,
+      ]);
+      await waitReady(proc, 'js-forwarder');
+      box.ip(h, 'link', 'set', t, 'netns', a);
+      addrUp(box, a, t, A_ADDR);
+      return { box, a, b, proc };
+    },
+  },
+];
+
+/** iperf3 TCP a → b for SECONDS; bits per second received. */
+async function tcp(t: Topology): Promise<number> {
+  const server = t.box.spawn(t.b, ['iperf3', '-s', '-1', '-B', B_ADDR]);
+  try {
+    for (let i = 0; i < 50; i++) {
+      if (/:5201\b/.test(t.box.exec(t.b, ['ss', '-ltn']).stdout)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const r = t.box.exec(
+      t.a,
+      ['iperf3', '-c', B_ADDR, '-t', String(SECONDS), '-J'],
+      (SECONDS + 20) * 1000,
+    );
+    if (r.status !== 0) throw new Error(`iperf3 failed: ${r.stderr || r.stdout.slice(0, 300)}`);
+    const j = JSON.parse(r.stdout) as {
+      error?: string;
+      end?: { sum_received?: { bits_per_second: number } };
+    };
+    const bps = j.end?.sum_received?.bits_per_second;
+    if (bps === undefined) throw new Error(`iperf3: ${j.error ?? 'no result'}`);
+    return bps;
+  } finally {
+    server.kill('SIGKILL');
+  }
+}
+
+/** Median round-trip time of 50 pings a → b, in µs (after one warm-up ping for ARP). */
+function latency(t: Topology): number {
+  t.box.exec(t.a, ['ping', '-c', '1', '-W', '2', B_ADDR]);
+  const r = t.box.exec(t.a, ['ping', '-c', '50', '-i', '0.01', '-W', '2', B_ADDR], 30_000);
+  const times = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
+  if (times.length === 0) throw new Error(`ping got no replies: ${r.stdout}${r.stderr}`);
+  return median(times);
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+async function stopProc(p: ChildProcess | undefined): Promise<void> {
+  if (p === undefined || p.exitCode !== null) return;
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(t);
+}
+
+async function main(): Promise<void> {
+  const why = linuxTestsUnavailable();
+  if (why !== null) {
+    console.log(`bench:linux skipped: ${why} (it needs root, /dev/net/tun and ip netns).`);
+    return;
+  }
+  for (const tool of ['iperf3', 'ping', 'gcc'])
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+      console.log(`bench:linux skipped: ${tool} is not installed.`);
+      return;
+    }
+  sweepStale();
+  const dir = mkdtempSync(join(tmpdir(), 'lxd-bench-'));
+  try {
+    fwdBinary = join(dir, 'fwd');
+    const cc = spawnSync('gcc', ['-O2', '-Wall', '-o', fwdBinary, join(here, 'fwd.c')], {
+      encoding: 'utf8',
+    });
+    if (cc.status !== 0) throw new Error(`gcc failed: ${cc.stderr}`);
+
+    const variants = VARIANTS.filter((v) => ONLY.length === 0 || ONLY.includes(v.name));
+    const tcpRuns = new Map<string, number[]>();
+    const pingRuns = new Map<string, number[]>();
+    console.log(
+      `bench:linux: ${variants.length} variants × ${REPS} reps, iperf3 ${SECONDS} s, ping 50 × 10 ms`,
+    );
+    for (let rep = 1; rep <= REPS; rep++) {
+      for (const v of variants) {
+        const box = new Sandbox();
+        let t: Topology | undefined;
+        try {
+          t = await v.setup(box);
+          const bps = await tcp(t);
+          const us = latency(t);
+          (tcpRuns.get(v.name) ?? tcpRuns.set(v.name, []).get(v.name))?.push(bps);
+          (pingRuns.get(v.name) ?? pingRuns.set(v.name, []).get(v.name))?.push(us);
+          console.log(
+            `  rep ${rep} ${v.name.padEnd(10)} ${(bps / 1e9).toFixed(2)} Gbit/s  ping ${us.toFixed(0)} µs`,
+          );
+        } catch (err) {
+          console.log(`  rep ${rep} ${v.name.padEnd(10)} FAILED: ${(err as Error).message}`);
+        } finally {
+          await stopProc(t?.proc);
+          box.cleanup();
+        }
+      }
+    }
+    report(variants, tcpRuns, pingRuns);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function report(
+  variants: readonly Variant[],
+  tcpRuns: ReadonlyMap<string, number[]>,
+  pingRuns: ReadonlyMap<string, number[]>,
+): void {
+  const tcpMed = (n: string): number | undefined => {
+    const r = tcpRuns.get(n);
+    return r === undefined || r.length === 0 ? undefined : median(r);
+  };
+  const pingMed = (n: string): number | undefined => {
+    const r = pingRuns.get(n);
+    return r === undefined || r.length === 0 ? undefined : median(r);
+  };
+  const mac = tcpMed('macvlan');
+  const c = tcpMed('c-tap');
+  const macPing = pingMed('macvlan');
+  const ratio = (x: number | undefined, y: number | undefined): string =>
+    x === undefined || y === undefined ? '–' : `${(x / y).toFixed(2)}×`;
+  console.log('');
+  console.log(
+    '| variant | TCP Gbit/s median [min–max] | ×macvlan | ×C fwd | ping median µs | Δ vs macvlan µs |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  for (const v of variants) {
+    const runs = tcpRuns.get(v.name) ?? [];
+    const t = tcpMed(v.name);
+    const p = pingMed(v.name);
+    const range =
+      runs.length === 0
+        ? 'failed'
+        : `${((t ?? 0) / 1e9).toFixed(2)} [${(Math.min(...runs) / 1e9).toFixed(2)}–${(Math.max(...runs) / 1e9).toFixed(2)}]`;
+    const pingText = p === undefined ? '–' : p.toFixed(0);
+    const delta = p === undefined || macPing === undefined ? '–' : (p - macPing).toFixed(0);
+    console.log(
+      `| ${v.what} | ${range} | ${ratio(t, mac)} | ${ratio(t, c)} | ${pingText} | ${delta} |`,
+    );
+  }
+}
+
+await main();
