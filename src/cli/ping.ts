@@ -17,7 +17,6 @@ import {
   parseIpv4,
   Ipv6Addr,
   type IpAddr,
-  type Ipv4Addr,
 } from '../wire/address.ts';
 import type { PingEvent, PingSocket, SystemNanos } from '../rtnl/system.ts';
 import { getopt, toolCtx, type ToolEnv } from './command.ts';
@@ -339,13 +338,6 @@ export function icmpErrorText(family: 4 | 6, type: number, code: number, info: n
   return `Unknown icmp type: ${type}`;
 }
 
-/** Is `addr` an IPv4 broadcast for one of the namespace's addresses (or 255.255.255.255)? */
-async function isBroadcast(env: ToolEnv, addr: Ipv4Addr): Promise<boolean> {
-  if (addr === 0xffffffff) return true;
-  const addrs = await env.api.dumpAddrs(toolCtx(env), { family: AF_INET });
-  return addrs.some((a) => a.broadcast !== undefined && ipEquals(a.broadcast, addr));
-}
-
 /** The device that owns `addr` (getifaddrs), or undefined. */
 async function ownerOf(env: ToolEnv, addr: IpAddr): Promise<string | undefined> {
   const ctx = toolCtx(env);
@@ -449,8 +441,9 @@ async function ping(env: ToolEnv, o: PingOptions): Promise<number> {
       family === 4 && (o.broadcast || (isIpv4(dst.addr) && dst.addr >>> 28 === 0xe))
         ? true
         : !isIpv4(dst.addr) && dst.addr.isMulticast;
-    if (family === 4 && o.broadcast && (await isBroadcast(env, dst.addr as Ipv4Addr)))
-      env.stderr('WARNING: pinging broadcast address\n');
+    // iputils warns for any -b run whose connect() succeeded (l-ping: not for a failed
+    // 255.255.255.255), without checking that the address is a broadcast one.
+    if (family === 4 && o.broadcast) env.stderr('WARNING: pinging broadcast address\n');
     return await pingLoop(env, o, sock, dst, family, shownSource, device, multicast);
   } finally {
     await sock.close();

@@ -9,7 +9,7 @@ import { maskVariable, oracleRecords } from '../../test/fixtures/oracle/index.ts
 import { FakeRtnl } from '../../test/cli/fake-api.ts';
 import { fakeSystem } from '../../test/cli/fake-system.ts';
 import type { CapturedFrame } from '../rtnl/system.ts';
-import type { Ipv6Addr} from '../wire/address.ts';
+import type { Ipv6Addr } from '../wire/address.ts';
 import { parseIp, type Ipv4Addr } from '../wire/address.ts';
 import { compileFilter } from './tcpdump-filter.ts';
 import { runTcpdump, startTcpdump, timeOfDay } from './tcpdump.ts';
