@@ -10,14 +10,7 @@
 
 import { ErrnoError, isErrno, strerror } from '../base/errno.ts';
 import { AF_INET, AF_INET6 } from '../uapi/rtnetlink.ts';
-import {
-  formatIp,
-  ipEquals,
-  isIpv4,
-  parseIpv4,
-  Ipv6Addr,
-  type IpAddr,
-} from '../wire/address.ts';
+import { formatIp, ipEquals, isIpv4, parseIpv4, Ipv6Addr, type IpAddr } from '../wire/address.ts';
 import type { PingEvent, PingSocket, SystemNanos } from '../rtnl/system.ts';
 import { getopt, toolCtx, type ToolEnv } from './command.ts';
 
