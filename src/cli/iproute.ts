@@ -1,6 +1,16 @@
 // `ip route`: add/change/replace/append/del/show/flush/get as ip/iproute.c parses and prints them.
 
 import type { DelRouteRequest, NewRouteRequest, RouteMsg } from '../rtnl/messages.ts';
+import {
+  RTM_F_CLONED,
+  RTM_F_NOTIFY,
+  RTNH_F_DEAD,
+  RTNH_F_LINKDOWN,
+  RTNH_F_OFFLOAD,
+  RTNH_F_ONLINK,
+  RTNH_F_PERVASIVE,
+  RTNH_F_UNRESOLVED,
+} from '../rtnl/messages.ts';
 import { isErrno } from '../base/errno.ts';
 import {
   AF_INET,
@@ -170,6 +180,7 @@ async function modify(
   let type = RTN_UNICAST;
   let typeGiven = false;
   let mtu: number | undefined;
+  let flags = 0;
   while (!args.done) {
     const w = args.current ?? '';
     if (w === 'src') {
@@ -212,7 +223,7 @@ async function modify(
     } else if (w === 'dev' || w === 'oif') {
       dev = args.next();
     } else if (w === 'onlink') {
-      // accepted; the flag is ignored by this model
+      flags |= RTNH_F_ONLINK;
     } else {
       let v = w;
       if (w === 'to') v = args.next();
@@ -279,7 +290,7 @@ async function modify(
     protocol: protocol ?? RTPROT_BOOT,
     scope: scope ?? defScope,
     type,
-    flags: 0,
+    flags,
   };
   if (dst?.addr !== undefined) req.dst = dst.addr;
   if (gateway !== undefined) req.gateway = gateway;
@@ -296,11 +307,24 @@ interface RouteFilter {
   dev?: number;
   protocol?: number;
   scope?: number;
-  type?: number;
+  /** `root PREFIX`: routes inside it (filter.rdst). */
+  root?: { addr: IpAddr; len: number };
+  /** `match PREFIX`: routes containing it (filter.mdst). */
+  match?: { addr: IpAddr; len: number };
 }
 
 async function parseFilter(cmd: IpCmd, args: ArgCursor): Promise<RouteFilter> {
   const f: RouteFilter = { table: RT_TABLE_MAIN };
+  const prefix = (v: string): { addr: IpAddr; len: number } => {
+    if (v === 'default' || v === 'all' || v === 'any') {
+      const six = cmd.opts.family === AF_INET6;
+      const any = parseIp(six ? '::' : '0.0.0.0');
+      if (any !== null) return { addr: any, len: v === 'default' ? (six ? 128 : 32) : 0 };
+    }
+    const pfx = parsePrefix(v);
+    if (pfx === null) throw badPrefix(v, cmd.opts.family);
+    return { addr: pfx.addr, len: pfx.len };
+  };
   while (!args.done) {
     const w = args.current ?? '';
     if (matches(w, 'table')) {
@@ -323,84 +347,221 @@ async function parseFilter(cmd: IpCmd, args: ArgCursor): Promise<RouteFilter> {
       const s = parseScope(v);
       if (s === null) throw invarg('invalid "scope"\n', v);
       f.scope = s;
+    } else if (matches(w, 'root')) {
+      f.root = prefix(args.next());
+    } else if (matches(w, 'match')) {
+      f.match = prefix(args.next());
     } else if (matches(w, 'help')) {
       throw new IpExit(255, ROUTE_USAGE);
     } else {
-      throw new IpExit(255, `Error: either "to" is duplicate, or "${w}" is a garbage.\n`);
+      // `exact PREFIX`, `to PREFIX` or a bare PREFIX: both root and match.
+      const v = w === 'exact' || w === 'to' ? args.next() : w;
+      if (f.root !== undefined && f.root === f.match)
+        throw new IpExit(255, `Error: either "to" is duplicate, or "${v}" is a garbage.\n`);
+      f.root = prefix(v);
+      f.match = f.root;
     }
     args.skip();
   }
   return f;
 }
 
+/** inet_addr_match over the first `bits` bits. */
+function prefixMatch(a: IpAddr, b: IpAddr, bits: number): boolean {
+  if (isIpv4(a) !== isIpv4(b)) return false;
+  if (bits === 0) return true;
+  if (isIpv4(a) && isIpv4(b)) {
+    const mask = bits >= 32 ? 0xffffffff : ~(0xffffffff >>> bits) >>> 0;
+    return ((a ^ b) & mask) === 0;
+  }
+  const x = (a as Exclude<IpAddr, number>).bytes;
+  const y = (b as Exclude<IpAddr, number>).bytes;
+  for (let bit = 0; bit < bits; bit++) {
+    const m = 0x80 >> (bit & 7);
+    if (((x[bit >> 3] as number) & m) !== ((y[bit >> 3] as number) & m)) return false;
+  }
+  return true;
+}
+
+/** filter_nlmsg(): the selector of `ip route show|flush`. */
+function selected(f: RouteFilter, r: RouteMsg): boolean {
+  if (f.table !== RT_TABLE_UNSPEC && r.table !== f.table) return false;
+  if ((r.flags & RTM_F_CLONED) !== 0) return false;
+  if (f.dev !== undefined && r.oif !== f.dev) return false;
+  if (f.protocol !== undefined && r.protocol !== f.protocol) return false;
+  if (f.scope !== undefined && r.scope !== f.scope) return false;
+  const dst = r.dst ?? (r.family === AF_INET6 ? parseIp('::') : parseIp('0.0.0.0'));
+  if (dst === null) return false;
+  if (f.root !== undefined && (r.dstLen < f.root.len || !prefixMatch(dst, f.root.addr, f.root.len)))
+    return false;
+  if (
+    f.match !== undefined &&
+    (r.dstLen > f.match.len || !prefixMatch(dst, f.match.addr, r.dstLen))
+  )
+    return false;
+  return true;
+}
+
+/** The family `ip route show|flush` dumps: -4/-6, else IPv4 unless every table is asked for. */
+function dumpFamily(cmd: IpCmd, f: RouteFilter): number {
+  if (cmd.opts.family === AF_INET || cmd.opts.family === AF_INET6) return cmd.opts.family;
+  return f.table === RT_TABLE_UNSPEC ? AF_UNSPEC : AF_INET;
+}
+
 async function listRoutes(cmd: IpCmd, args: ArgCursor): Promise<number> {
   const f = await parseFilter(cmd, args);
-  const family =
-    cmd.opts.family === AF_INET6 ? AF_INET6 : cmd.opts.family === AF_INET ? AF_INET : AF_INET;
-  const routes = await talk(cmd.env.api.dumpRoutes(cmd.ctx, { family }));
+  const routes = await talk(cmd.env.api.dumpRoutes(cmd.ctx, { family: dumpFamily(cmd, f) }));
   const links = await talk(cmd.env.api.dumpLinks(cmd.ctx));
   const names = new Map(links.map((l) => [l.ifindex, l.ifname]));
   const p = cmd.out;
   p.begin();
   for (const r of routes) {
-    if (f.table !== RT_TABLE_UNSPEC && r.table !== f.table) continue;
-    if (f.dev !== undefined && r.oif !== f.dev) continue;
-    if (f.protocol !== undefined && r.protocol !== f.protocol) continue;
-    if (f.scope !== undefined && r.scope !== f.scope) continue;
-    if ((r.flags & 0x200) !== 0) continue;
-    p.openObject(null);
-    printRoute(p, r, names, f, false);
-    p.closeObject();
+    if (!selected(f, r)) continue;
+    printRoute(p, r, names, {
+      table: f.table,
+      dev: f.dev !== undefined,
+      protocol: f.protocol !== undefined,
+      scope: f.scope !== undefined,
+    });
   }
   p.end();
   cmd.env.stdout(p.output);
   return 0;
 }
 
-/** print_route(). */
+/** What print_route() leaves out because the selector fixed it. */
+export interface RoutePrintFilter {
+  /** filter.tb: the table name is printed (except main) only when this is 0. */
+  readonly table: number;
+  readonly dev?: boolean;
+  readonly protocol?: boolean;
+  readonly scope?: boolean;
+}
+
+/** in_route.h RTCF_* names as print_cache_flags() prints them, in its order. */
+const RTCF_NAMES: readonly (readonly [number, string])[] = [
+  [0x80000000, 'local'],
+  [0x40000000, 'reject'],
+  [0x20000000, 'multicast'],
+  [0x10000000, 'broadcast'],
+  [0x08000000, 'dst-nat'],
+  [0x00800000, 'src-nat'],
+  [0x00400000, 'masq'],
+  [0x00020000, 'dst-direct'],
+  [0x04000000, 'src-direct'],
+  [0x00040000, 'redirected'],
+  [0x01000000, 'redirect'],
+  [0x00200000, 'fastroute'],
+  [0x00010000, 'notify'],
+  [0x00080000, 'proxy'],
+];
+
+/** print_rt_flags(): rtm_flags bits in iproute2's order. */
+const RT_FLAG_NAMES: readonly (readonly [number, string])[] = [
+  [RTNH_F_DEAD, 'dead'],
+  [RTNH_F_ONLINK, 'onlink'],
+  [RTNH_F_PERVASIVE, 'pervasive'],
+  [RTNH_F_OFFLOAD, 'offload'],
+  [0x40, 'trap'],
+  [RTM_F_NOTIFY, 'notify'],
+  [RTNH_F_LINKDOWN, 'linkdown'],
+  [RTNH_F_UNRESOLVED, 'unresolved'],
+  [0x4000, 'rt_offload'],
+  [0x8000, 'rt_trap'],
+  [0x20000, 'rt_offload_failed'],
+];
+
+/** print_route() of iproute2 6.1, driven by what the message carries. */
 export function printRoute(
   p: Printer,
   r: RouteMsg,
   names: ReadonlyMap<number, string>,
-  f: { table: number } | null,
-  get: boolean,
+  f: RoutePrintFilter,
 ): void {
+  const hostLen = r.family === AF_INET6 ? 128 : 32;
+  p.openObject(null);
   if (r.type !== RTN_UNICAST) p.print('any', 'type', '%s ', TYPES[r.type] ?? String(r.type));
-  if (r.dst !== undefined) {
-    const text =
-      !get && r.dstLen !== (isIpv4(r.dst) ? 32 : 128)
-        ? `${formatIp(r.dst)}/${r.dstLen}`
-        : formatIp(r.dst);
-    p.print('any', 'dst', '%s ', text);
-  } else if (r.dstLen > 0) {
-    p.print('any', 'dst', '0/%s ', r.dstLen);
-  } else {
-    p.print('any', 'dst', '%s ', 'default');
+  let dst: string;
+  if (r.dst !== undefined)
+    dst = r.dstLen !== hostLen ? `${formatIp(r.dst)}/${r.dstLen}` : formatIp(r.dst);
+  else if (r.dstLen > 0) dst = `0/${r.dstLen} `;
+  else dst = 'default';
+  p.print('any', 'dst', '%s ', dst);
+  if (r.src !== undefined) {
+    const text = r.srcLen !== hostLen ? `${formatIp(r.src)}/${r.srcLen}` : formatIp(r.src);
+    p.print('any', 'from', 'from %s ', text);
+  } else if (r.srcLen > 0) {
+    p.print('any', 'src', 'from %s ', `0/${r.srcLen}`);
   }
+  if (r.tos !== 0) p.print('any', 'tos', 'tos %s ', `0x${r.tos.toString(16).padStart(2, '0')}`);
   if (r.gateway !== undefined) p.print('any', 'gateway', 'via %s ', formatIp(r.gateway));
-  if (r.oif !== undefined) p.print('any', 'dev', 'dev %s ', names.get(r.oif) ?? `if${r.oif}`);
-  if (f === null || f.table === RT_TABLE_UNSPEC || r.table !== RT_TABLE_MAIN) {
-    if (r.table !== RT_TABLE_MAIN && !get)
-      p.print('any', 'table', 'table %s ', TABLES[r.table] ?? String(r.table));
+  if (r.oif !== undefined && f.dev !== true)
+    p.print('any', 'dev', 'dev %s ', names.get(r.oif) ?? `if${r.oif}`);
+  if (r.table !== 0 && r.table !== RT_TABLE_MAIN && f.table === RT_TABLE_UNSPEC)
+    p.print('any', 'table', 'table %s ', TABLES[r.table] ?? String(r.table));
+  if ((r.flags & RTM_F_CLONED) === 0) {
+    if (r.protocol !== RTPROT_BOOT && f.protocol !== true)
+      p.print('any', 'protocol', 'proto %s ', PROTOS[r.protocol] ?? String(r.protocol));
+    if (r.scope !== RT_SCOPE_UNIVERSE && f.scope !== true)
+      p.print('any', 'scope', 'scope %s ', scopeName(r.scope));
   }
-  if (r.protocol !== 3 && r.protocol !== 0 && !get)
-    p.print('any', 'protocol', 'proto %s ', PROTOS[r.protocol] ?? String(r.protocol));
-  if (r.scope !== RT_SCOPE_UNIVERSE && !get)
-    p.print('any', 'scope', 'scope %s ', scopeName(r.scope));
-  if (r.prefsrc !== undefined) p.print('any', 'prefsrc', 'src %s ', formatIp(r.prefsrc));
+  if (r.prefsrc !== undefined) {
+    p.print('json', 'prefsrc', null, formatIp(r.prefsrc));
+    p.fp(`src ${formatIp(r.prefsrc)} `);
+  }
   if (r.priority !== undefined) p.print('any', 'metric', 'metric %s ', r.priority);
-  if ((r.flags & 0x10) !== 0) {
-    p.print('json', 'flags', null, 'linkdown');
-    p.fp('linkdown ');
-  }
+  p.openArray('json', 'flags');
+  for (const [bit, name] of RT_FLAG_NAMES)
+    if ((r.flags & bit) !== 0) p.print('any', null, '%s ', name);
+  p.closeArray('json', null);
   if (r.uid !== undefined) p.print('any', 'uid', 'uid %s ', r.uid);
-  if (get) {
-    p.fp(`\n    cache `);
-    p.openArray('json', 'flags');
-    p.closeArray('json', null);
+  if (r.family === AF_INET && (r.flags & RTM_F_CLONED) !== 0) printCacheFlags(p, r.flags);
+  if (r.cacheinfo !== undefined) {
+    // get_user_hz(): the kernel reports clock_t at USER_HZ = 100.
+    if (r.cacheinfo.expires !== 0)
+      p.print('any', 'expires', 'expires %ssec ', Math.trunc(r.cacheinfo.expires / 100));
+    if (r.cacheinfo.error !== 0) p.print('any', 'error', 'error %s ', r.cacheinfo.error);
   }
-  if (r.metrics?.mtu !== undefined) p.print('any', 'mtu', 'mtu %s ', r.metrics.mtu);
+  if (r.metrics !== undefined) {
+    p.openArray('json', 'metrics');
+    p.openObject(null);
+    if (r.metrics.mtu !== undefined) {
+      p.fp('mtu ');
+      p.print('any', 'mtu', '%s ', r.metrics.mtu);
+    }
+    if (r.metrics.hoplimit !== undefined && r.metrics.hoplimit !== 0xffffffff) {
+      p.fp('hoplimit ');
+      p.print('any', 'hoplimit', '%s ', r.metrics.hoplimit);
+    }
+    p.closeObject();
+    p.closeArray('any', null);
+  }
+  if (r.iif !== undefined) p.print('any', 'iif', 'iif %s ', names.get(r.iif) ?? `if${r.iif}`);
+  if (r.pref !== undefined) {
+    const pref = ({ 3: 'low', 0: 'medium', 1: 'high' } as Record<number, string>)[r.pref];
+    if (pref !== undefined) p.print('any', 'pref', 'pref %s', pref);
+    else p.print('any', 'pref', '%s', r.pref);
+  }
   p.fp('\n');
+  p.closeObject();
+}
+
+/** print_cache_flags(): the `cache` line of an IPv4 route-cache entry. */
+function printCacheFlags(p: Printer, rtmFlags: number): void {
+  let flags = (rtmFlags & ~0xffff) >>> 0;
+  p.openArray('json', 'cache');
+  p.fp(`${p.sl}    cache `);
+  if (flags !== 0) {
+    p.fp('<');
+    for (const [bit, name] of RTCF_NAMES) {
+      if ((flags & bit) === 0) continue;
+      flags = (flags & ~bit) >>> 0;
+      p.print('any', null, '%s', name);
+      p.fp(flags !== 0 ? ',' : '> ');
+    }
+    if (flags !== 0) p.print('any', null, '%s> ', flags.toString(16));
+  }
+  p.closeArray('json', null);
 }
 
 async function getRoute(cmd: IpCmd, args: ArgCursor): Promise<number> {
@@ -445,9 +606,7 @@ async function getRoute(cmd: IpCmd, args: ArgCursor): Promise<number> {
   const links = await talk(cmd.env.api.dumpLinks(cmd.ctx));
   const p = cmd.out;
   p.begin();
-  p.openObject(null);
-  printRoute(p, r, new Map(links.map((l) => [l.ifindex, l.ifname])), null, !fibMatch);
-  p.closeObject();
+  printRoute(p, r, new Map(links.map((l) => [l.ifindex, l.ifname])), { table: RT_TABLE_UNSPEC });
   p.end();
   cmd.env.stdout(p.output);
   return 0;
@@ -456,14 +615,9 @@ async function getRoute(cmd: IpCmd, args: ArgCursor): Promise<number> {
 async function flushRoutes(cmd: IpCmd, args: ArgCursor): Promise<number> {
   if (args.done) throw new IpExit(255, '"ip route flush" requires arguments.\n');
   const f = await parseFilter(cmd, args);
-  const routes = await talk(
-    cmd.env.api.dumpRoutes(cmd.ctx, { family: cmd.opts.family === AF_INET6 ? AF_INET6 : AF_INET }),
-  );
+  const routes = await talk(cmd.env.api.dumpRoutes(cmd.ctx, { family: dumpFamily(cmd, f) }));
   for (const r of routes) {
-    if (f.table !== RT_TABLE_UNSPEC && r.table !== f.table) continue;
-    if (f.dev !== undefined && r.oif !== f.dev) continue;
-    if (f.protocol !== undefined && r.protocol !== f.protocol) continue;
-    if (f.scope !== undefined && r.scope !== f.scope) continue;
+    if (!selected(f, r)) continue;
     const req: Mutable<DelRouteRequest> = {
       family: r.family,
       dstLen: r.dstLen,

@@ -33,7 +33,9 @@ import type {
   RouteMsg,
   RtnlContext,
 } from './messages.ts';
+import { delNeigh, dumpNeighs, newNeigh } from './neigh.ts';
 import { contextNet, netnsList, netnsSetId, resolveNetnsTarget } from './netns.ts';
+import { delRoute, dumpRoutes, getRoute, newRoute } from './route.ts';
 import { registerStackKinds } from './stack-kinds.ts';
 
 /** Runs `ip netns exec NAME ARGV...` commands; supplied by the composition root. */
@@ -114,38 +116,32 @@ export class Rtnl implements RtnlApi {
 
   // ------------------------------------------------------------ route, neigh
 
-  newRoute(ctx: RtnlContext, _req: NewRouteRequest): Promise<void> {
-    return request(() => this.#unsupported(ctx));
+  newRoute(ctx: RtnlContext, req: NewRouteRequest): Promise<void> {
+    return request(() => newRoute(this.#net(ctx), req));
   }
 
-  delRoute(ctx: RtnlContext, _req: DelRouteRequest): Promise<void> {
-    return request(() => this.#unsupported(ctx));
+  delRoute(ctx: RtnlContext, req: DelRouteRequest): Promise<void> {
+    return request(() => delRoute(this.#net(ctx), req));
   }
 
-  dumpRoutes(ctx: RtnlContext, _req: DumpRouteRequest): Promise<readonly RouteMsg[]> {
-    return request(() => this.#unsupported(ctx));
+  dumpRoutes(ctx: RtnlContext, req: DumpRouteRequest): Promise<readonly RouteMsg[]> {
+    return request(() => dumpRoutes(this.#net(ctx), req));
   }
 
-  getRoute(ctx: RtnlContext, _req: GetRouteRequest): Promise<RouteMsg> {
-    return request(() => this.#unsupported(ctx));
+  getRoute(ctx: RtnlContext, req: GetRouteRequest): Promise<RouteMsg> {
+    return request(() => getRoute(this.#net(ctx), req));
   }
 
-  newNeigh(ctx: RtnlContext, _req: NewNeighRequest): Promise<void> {
-    return request(() => this.#unsupported(ctx));
+  newNeigh(ctx: RtnlContext, req: NewNeighRequest): Promise<void> {
+    return request(() => newNeigh(this.#net(ctx), req));
   }
 
-  delNeigh(ctx: RtnlContext, _req: DelNeighRequest): Promise<void> {
-    return request(() => this.#unsupported(ctx));
+  delNeigh(ctx: RtnlContext, req: DelNeighRequest): Promise<void> {
+    return request(() => delNeigh(this.#net(ctx), req));
   }
 
-  dumpNeighs(ctx: RtnlContext, _req: GetNeighRequest): Promise<readonly NeighMsg[]> {
-    return request(() => this.#unsupported(ctx));
-  }
-
-  /** Until the IP layer lands: the namespace is checked (ENOENT), then EOPNOTSUPP. */
-  #unsupported(ctx: RtnlContext): never {
-    this.#net(ctx);
-    throw new ErrnoError('EOPNOTSUPP');
+  dumpNeighs(ctx: RtnlContext, req: GetNeighRequest): Promise<readonly NeighMsg[]> {
+    return request(() => dumpNeighs(this.#net(ctx), req));
   }
 
   // ------------------------------------------------------------ netns
