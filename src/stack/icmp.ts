@@ -20,7 +20,8 @@ import {
 } from '../wire/icmpv4.ts';
 import { Ipv4Packet } from '../wire/ipv4.ts';
 import { IFF_LOOPBACK } from '../uapi/if.ts';
-import { IPPROTO_ICMP } from '../uapi/rtnetlink.ts';
+import { IPPROTO_ICMP, RT_SCOPE_UNIVERSE } from '../uapi/rtnetlink.ts';
+import { inetSelectAddr } from './inet.ts';
 import { ipRouteOutput, ipSendPayload, skbInputRoute, type Ipv4OutRoute } from './ipv4.ts';
 import type { NetNamespace } from './netns.ts';
 import { NS_PER_SEC } from './scheduler.ts';
@@ -143,12 +144,12 @@ export function icmpRcv(skb: SkBuff, ip: Ipv4Packet): void {
   const groupDst = rt?.kind === 'local' && (rt.broadcast || rt.multicast);
   switch (icmp.type) {
     case ICMP_ECHO:
-      // icmp_echo_ignore_broadcasts defaults to 1.
-      if (groupDst) {
+      // Linux: icmp_echo — net.ipv4.icmp_echo_ignore_broadcasts (default 1).
+      if (groupDst && skb.dev.netns.sysctl.get('net.ipv4.icmp_echo_ignore_broadcasts') !== '0') {
         kernel.dropSkb(skb, 'INVALID_PROTO', 'echo to broadcast ignored');
         return;
       }
-      icmpEcho(skb, ip, icmp);
+      icmpEcho(skb, ip, icmp, groupDst);
       return;
     case ICMP_ECHOREPLY:
       pingRcv4(skb, ip, icmp);
@@ -164,11 +165,14 @@ export function icmpRcv(skb: SkBuff, ip: Ipv4Packet): void {
 }
 
 /** Linux: icmp_echo → icmp_reply. The reply leaves from the address the request was sent to. */
-function icmpEcho(skb: SkBuff, ip: Ipv4Packet, req: Icmpv4Packet): void {
+function icmpEcho(skb: SkBuff, ip: Ipv4Packet, req: Icmpv4Packet, groupDst: boolean): void {
   const ns = skb.dev.netns;
+  // A broadcast or multicast destination cannot be a source: Linux (fib_compute_spec_dst)
+  // answers from the receiving device's address instead.
+  const saddr = groupDst ? inetSelectAddr(skb.dev, ip.src, RT_SCOPE_UNIVERSE) : ip.dst;
   let rt: Ipv4OutRoute;
   try {
-    rt = ipRouteOutput(ns, { daddr: ip.src, saddr: ip.dst });
+    rt = ipRouteOutput(ns, { daddr: ip.src, saddr });
   } catch {
     ns.kernel.dropSkb(skb, 'IP_OUTNOROUTES', 'no route for echo reply');
     return;

@@ -65,6 +65,8 @@ function confDefaults(family: Family): Record<string, number> {
 export function sysctlNetInit(ns: NetNamespace): void {
   const s = ns.sysctl;
   s.set('net.ipv4.ip_forward', '0');
+  // Linux: icmp_echo_ignore_broadcasts, 1 by default (echo to broadcast/multicast ignored).
+  s.set('net.ipv4.icmp_echo_ignore_broadcasts', '1');
   for (const family of ['ipv4', 'ipv6'] as const) {
     for (const scope of ['all', 'default']) {
       for (const [k, v] of Object.entries(confDefaults(family)))
