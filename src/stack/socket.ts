@@ -375,7 +375,9 @@ export function lookupSockets(
       if (!ipEquals(s.localAddr, dst)) continue;
       score += 4;
     }
-    if (s.remoteAddr !== null) {
+    // Linux: ping_lookup matches the identifier, bound address and device only, so a
+    // connected ping socket also gets replies from other sources (echo to a group).
+    if (s.remoteAddr !== null && kind !== 'ping') {
       if (!ipEquals(s.remoteAddr, src) || (kind === 'udp' && s.remotePort !== sport)) continue;
       score += 4;
     }

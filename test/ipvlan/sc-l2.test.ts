@@ -202,6 +202,7 @@ test('SC-27 TX-L2-5 LIM-1: host and l2 slave cannot talk; a host-side slave is t
   await expectRecorded(lab, G, S, 'ping -c 2 -i 0.3 -W 1 10.0.0.1');
   await expectRecorded(lab, G, S, 'ip netns exec ns0 ping -c 2 -i 0.3 -W 1 10.0.0.254');
   const ext = await lab.cap('ext', 'veth1', 'icmp');
+  await lab.ok('sleep 2');
   lab.neigh('ns0', '10.0.0.254', '52:54:00:12:34:56', 'ipvl0');
   await expectRecorded(lab, G, S, 'ip netns exec ns0 ping -c 2 -i 0.3 -W 1 10.0.0.254', 1);
   // With the static neighbour the requests reach the host (TX-L2-1 b) but the replies
