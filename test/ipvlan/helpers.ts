@@ -297,11 +297,15 @@ export function recCapture(scenario: string, section: string, name: string): str
 
 /** Ifindexes differ from a fresh boot's: `N: ` and `@ifN` masked. */
 export function maskIfindex(text: string): string {
-  return text
-    .replace(/^\d+: /gm, 'N: ')
-    .replace(/@if\d+/g, '@ifN')
-    .replace(/^(\d+):\t/gm, 'N:\t')
-    .replace(/"(ifindex|link_index)":\d+/g, '"$1":N');
+  return (
+    text
+      .replace(/^\d+: /gm, 'N: ')
+      // `ip -br` pads the name column, whose width then depends on the digits.
+      .replace(/@if\d+ {2,}/g, '@ifN  ')
+      .replace(/@if\d+/g, '@ifN')
+      .replace(/^(\d+):\t/gm, 'N:\t')
+      .replace(/"(ifindex|link_index)":\d+/g, '"$1":N')
+  );
 }
 
 /**
@@ -316,7 +320,17 @@ export async function expectRecorded(
   command: string,
   occurrence = 0,
 ): Promise<Run> {
-  const r = rec(scenario, command, section, occurrence);
+  return replayRecord(lab, rec(scenario, command, section, occurrence), scenario);
+}
+
+/** Runs one record on the lab and asserts what Linux printed (see `expectRecorded`). */
+export async function replayRecord(
+  lab: Lab,
+  r: OracleRecord,
+  scenario: string,
+  maskExpected: (text: string) => string = (t) => t,
+): Promise<Run> {
+  const command = r.command;
   let line = command;
   let post = (t: string): string => t;
   const t = / \| tail -(\d+)$/.exec(line);
@@ -340,7 +354,40 @@ export async function expectRecorded(
     want = want.slice(0, glued.index);
     exit = Number(glued[1]);
   }
-  assert.equal(mask(post(run.output)), mask(want), `${scenario} ${section}: $ ${command}`);
-  assert.equal(run.exit, exit, `${scenario} ${section}: $ ${command} (exit)`);
+  const where = `${scenario} line ${r.line}: $ ${command}`;
+  assert.equal(mask(maskExpected(post(run.output))), mask(maskExpected(want)), where);
+  assert.equal(run.exit, exit, `${where} (exit)`);
   return run;
+}
+
+/** How to replay one section of a recording on a fresh lab. */
+export interface SectionReplay {
+  /** Lines run first (the script's unrecorded `base`, `ip netns add`, loops). */
+  readonly setup?: readonly string[];
+  /** Recorded commands not run (tools or kinds the emulator lacks), with why in the caller. */
+  readonly skip?: RegExp;
+  /** Unrecorded lines the script ran just before a recorded command. */
+  readonly before?: ReadonlyMap<string, readonly string[]>;
+  /** Applied to both outputs (e.g. lines of modules the guest had loaded, random MACs). */
+  readonly maskExpected?: (text: string) => string;
+}
+
+/** Replays every recorded command of `section`; returns how many were compared. */
+export async function replaySection(
+  scenario: string,
+  section: string,
+  how: SectionReplay = {},
+): Promise<number> {
+  const lab = await Lab.create();
+  await lab.ok(...(how.setup ?? []));
+  let compared = 0;
+  for (const r of oracleRecords(scenario)) {
+    if (r.section?.startsWith(section) !== true) continue;
+    const pre = how.before?.get(r.command);
+    if (pre !== undefined) for (const l of pre) await lab.sh(l);
+    if (how.skip?.test(r.command) === true) continue;
+    await replayRecord(lab, r, scenario, how.maskExpected);
+    compared++;
+  }
+  return compared;
 }
