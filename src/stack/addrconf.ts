@@ -154,8 +154,8 @@ export function addAddress6(dev: NetDevice, cfg: Inet6AddrConfig, replace = fals
   idev.addrs.splice(i, 0, ifa);
   if ((ifa.flags & IFA_F_NOPREFIXROUTE) === 0 && ifa.prefixLen < 128 && !ifa.addr.isLoopback)
     addPrefixRoute(dev, ifa.addr, ifa.prefixLen, ifa.rtPriority === 0 ? 256 : ifa.rtPriority);
-  if ((dev.flags & IFF_LOOPBACK) !== 0 && ifa.addr.isLoopback)
-    addPrefixRoute(dev, ifa.addr, 128, 256);
+  // The loopback's ::1 gets only its local-table route, no main-table one (the
+  // recordings' `ip -6 route` on a fresh kernel lists no `::1 dev lo`).
   kernel.trace(null, dev, 'addr', `add ${ifa.addr.toString()}/${ifa.prefixLen}`);
   for (const fn of [...kernel.inet6addrChain])
     fn({ type: 'NETDEV_UP', dev, addr: ifa.addr, prefixLen: ifa.prefixLen });
@@ -511,6 +511,9 @@ export function addrconfNetdevEvent(ev: NetdevEvent): void {
       if (in6DevGet(dev) === undefined) break;
       // addrconf_link_ready waits for carrier; Linux learns of carrier through the
       // asynchronous linkwatch, so configuration runs after the current event.
+      // TODO(#3): Linux configures at once on NETDEV_UP when carrier is already on (the
+      // k-display route order shows it); doing so here needs linkwatch itself deferred,
+      // or a veth peer's addrconf sends into a device that is still opening.
       dev.netns.kernel.scheduler.defer(() => {
         if (dev.registered && dev.isUp && dev.carrier) addrconfDevConfig(dev);
       });

@@ -382,7 +382,20 @@ function fibAddIfaddr(ifa: InIfaddr): void {
       metrics: {},
       pref: 0,
     };
-    fib.insert(route, true);
+    // fib_magic appends, and fib_table_insert refuses an identical alias (EEXIST, ignored):
+    // `brd +` giving the subnet broadcast twice leaves one route.
+    const same = fib
+      .table(route.table)
+      .some(
+        (r) =>
+          r.type === type &&
+          r.dst === dst &&
+          r.dstLen === len &&
+          r.dev === dev &&
+          r.prefsrc === prim.local &&
+          r.priority === priority,
+      );
+    if (!same) fib.insert(route, true);
   };
   magic(RTN_LOCAL, ifa.local, 32);
   if (!dev.isUp) return;

@@ -11,23 +11,14 @@ import assert from 'node:assert/strict';
 import { oracleRecords, type OracleRecord } from '../fixtures/oracle/index.ts';
 import { OracleShell, comparable, where } from './oracle-shell.ts';
 
-const LO6 =
-  'the stack gives ::1 a main-table prefix route (::1 dev lo proto kernel metric 256); Linux adds only the local one (addrconf init_loopback)';
-const BRD =
-  '`brd +` on 10.0.1.1/24: the stack inserts the broadcast route twice; Linux fib_magic dedups an identical alias';
 const VETH =
   'veth3 before veth2: Linux configures IPv6 on NETDEV_UP at once when carrier is already on; the stack defers it';
 
 /** scenario:line → why the emulated stack prints something else. */
 const KNOWN_GAPS: ReadonlyMap<string, string> = new Map([
-  ['j-grammar:407', LO6],
-  ['j-grammar:796', LO6],
-  ['k-display:805', BRD],
-  ['k-display:822', `${BRD}; ${LO6}; ${VETH}`],
-  ['k-display:875', `${LO6}; ${VETH}`],
-  ['k-display:886', `${LO6}; ${VETH}`],
-  ['k-display:946', LO6],
-  ['k-display:1301', LO6],
+  ['k-display:822', VETH],
+  ['k-display:875', VETH],
+  ['k-display:886', VETH],
 ]);
 
 /** `ip [OPTIONS] route|neigh ...` (any abbreviation iproute2 accepts), also under `ip netns exec`. */

@@ -196,7 +196,7 @@ test('IPv6 dump order is the fib6 tree walk: more specific prefixes before the o
   await add6('2001:db8:1::', 48);
   await add6('2001:db9::', 32);
   const order = (await rtnl.dumpRoutes({}, { family: AF_INET6 }))
-    // dum0's only: the stack's extra `::1/128 dev lo` main route is a known gap (route-replay).
+
     .filter((r) => r.table === RT_TABLE_MAIN && r.oif === 2)
     .map((r) => (r.dst === undefined ? 'default' : `${formatIp(r.dst)}/${r.dstLen}`));
   assert.deepEqual(order, [
