@@ -36,6 +36,7 @@ export const ERRNO = {
   ENOLINK: [67, 'Link has been severed'],
   EPROTO: [71, 'Protocol error'],
   ENOTUNIQ: [76, 'Name not unique on network'],
+  EBADFD: [77, 'File descriptor in bad state'],
   ENOTSOCK: [88, 'Socket operation on non-socket'],
   EDESTADDRREQ: [89, 'Destination address required'],
   EMSGSIZE: [90, 'Message too long'],

@@ -1,6 +1,7 @@
 // Composition root of the `ipvlan` command: picks the world (emulated or Linux),
 // registers link kinds, and hands argv to the front end.
 
+import { daemonCommand, linkCommand } from './daemon-cli.ts';
 import { demo } from './demo.ts';
 import { runCommand } from './run.ts';
 import { shellCommand } from './shell.ts';
@@ -10,7 +11,8 @@ const USAGE = `Usage: ipvlan COMMAND
   run [--bare] [--trace] [--pcap FILE] FILE   run a script of ip/ping/sysctl/tcpdump... commands
                                               on the emulated network, as bash would
   shell [--bare] [--trace]                    interactive prompt on the emulated network
-  daemon                                      the Linux data plane (root)
+  daemon [--state-dir DIR]                    the Linux data plane (root)
+  link add|del|set|show ...                   ipvlan slaves through the daemon (root)
 `;
 
 const io = {
@@ -32,6 +34,12 @@ switch (command) {
       trace: rest.includes('--trace'),
       pcap: undefined,
     });
+    break;
+  case 'daemon':
+    process.exitCode = await daemonCommand(rest, io);
+    break;
+  case 'link':
+    process.exitCode = await linkCommand(rest, io);
     break;
   case undefined:
   case 'help':

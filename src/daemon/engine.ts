@@ -1,0 +1,365 @@
+// The daemon's program in the I/O worker: one emulated Kernel running the ipvlan
+// driver, wired to real devices. The master is a device whose transmit writes to an
+// AF_PACKET socket on the real master and whose receive is that socket's reads; each
+// slave is an ipvlan device whose delivered frames are written to its real TAP (the
+// ipvtap model, spec TAP-*: a receive hook on the slave hands frames to the TAP fd) and
+// whose transmitted frames are the TAP's reads fed to the slave's startXmit
+// (devQueueXmit). Every frame is decided by the driver in src/ipvlan.
+//
+// Zero copy: a frame read into a loop slot becomes an skb over that slot (after the
+// 10-byte virtio_net_hdr); the kernel's backlog and the multicast worker run to
+// completion before the receiver returns, so no skb outlives its slot. On the way out
+// the header still in front of the slot goes with the frame unchanged, so GSO
+// super-frames and partial checksums pass through (src/backend/linux/README.md).
+//
+// Differs from Linux: the emulated master and slaves carry MTU 65535 because the real
+// kernel enforces the MTU on the real devices and GSO super-frames must pass the
+// emulated dev_forward_skb length check (Linux exempts GSO skbs; the stack has no GSO
+// flag). Replies show the real devices' MTUs (`displayMtu`).
+
+import { ErrnoError } from '../base/errno.ts';
+import { FdLink } from '../backend/linux/fd-link.ts';
+import type { FdLinkSpec } from '../backend/linux/fd-link.ts';
+import type { FrameBatch, Link } from '../backend/linux/link.ts';
+import type { LoopContext, LoopProgram } from '../backend/linux/protocol.ts';
+import { vnetHdrValid } from '../backend/linux/vnet-hdr.ts';
+import { registerIpvlanKind } from '../ipvlan/link-ops.ts';
+import { ipvlanModuleInit, ipvlanOf } from '../ipvlan/main.ts';
+import type { LinkMsg, LinkSelector, NewLinkRequest, RtnlContext } from '../rtnl/messages.ts';
+import { LinkKindRegistry } from '../rtnl/kinds.ts';
+import { delLink, dumpLinks, getLink, newLink, type RtnlCore } from '../rtnl/link.ts';
+import { resolveNetnsTarget } from '../rtnl/netns.ts';
+import { registerStackKinds } from '../rtnl/stack-kinds.ts';
+import { Kernel } from '../stack/kernel.ts';
+import type { NetDevice, NetDeviceOps, RxHandlerResult } from '../stack/netdev.ts';
+import { SkBuff } from '../stack/skb.ts';
+import { ARPHRD_ETHER, ETH_HLEN, IFF_BROADCAST, IFF_MULTICAST } from '../uapi/if.ts';
+import { MacAddr, parseIp } from '../wire/address.ts';
+import { decodeValue, encodeValue } from './codec.ts';
+
+/** The MTU the emulated devices carry (see the header comment). */
+export const ENGINE_MTU = 65535;
+
+/** Requests the main thread sends with LoopHost.call. */
+export type EngineCall =
+  | {
+      readonly op: 'attachMaster';
+      readonly name: string;
+      readonly ifindex: number;
+      readonly mac: string;
+      readonly mtu: number;
+      readonly link: FdLinkSpec;
+    }
+  | { readonly op: 'attachTap'; readonly ifindex: number; readonly link: FdLinkSpec }
+  | { readonly op: 'detachTap'; readonly ifindex: number }
+  | {
+      readonly op: 'rtnl';
+      readonly method: 'newLink' | 'delLink' | 'getLink' | 'dumpLinks';
+      readonly args: unknown;
+    }
+  | {
+      readonly op: 'addr';
+      readonly ifindex: number;
+      readonly addr: string;
+      readonly prefixLen: number;
+      readonly add: boolean;
+    }
+  | { readonly op: 'setUp'; readonly ifindex: number; readonly up: boolean }
+  | { readonly op: 'setMtu'; readonly ifindex: number; readonly mtu: number }
+  | { readonly op: 'stats' };
+
+/** Counters of the glue between the engine and the fds (the driver counts its own drops). */
+export interface GlueStats {
+  /** Frames from a TAP whose source MAC is not the master's (spoofed), dropped. */
+  spoofedMac: number;
+  /** Frames whose virtio_net_hdr the kernel would refuse (DEV_HDR), dropped. */
+  badVnetHdr: number;
+  /** Frames shorter than an Ethernet header, dropped. */
+  runts: number;
+  /** Frames the engine delivered to a slave whose TAP is not attached. */
+  noTap: number;
+}
+
+/** What `stats` answers. */
+export interface EngineStats {
+  readonly glue: GlueStats;
+  readonly links: Readonly<Record<string, FdLink['stats']>>;
+  readonly drops: Readonly<Record<string, number>>;
+}
+
+/** Events the engine emits. */
+export interface EngineLinkFailure {
+  readonly type: 'link-failure';
+  readonly name: string;
+  readonly ifindex: number;
+  readonly errno: number;
+  readonly revents: number;
+}
+
+interface Attached {
+  readonly link: FdLink;
+  readonly dev: NetDevice;
+}
+
+const HDR = 10;
+
+export function start(ctx: LoopContext): LoopProgram {
+  const kernel = new Kernel({ hostname: 'ipvlan-daemon' });
+  ipvlanModuleInit(kernel);
+  const kinds = new LinkKindRegistry();
+  registerStackKinds(kinds);
+  registerIpvlanKind(kinds);
+  // The rtnl handlers are called directly (not through the promise API of
+  // src/rtnl/server.ts): a worker call must answer synchronously.
+  const core: RtnlCore = {
+    kernel,
+    kinds,
+    resolveNetns: (target) => resolveNetnsTarget(kernel, target),
+  };
+  const net = kernel.initNet;
+  const glue: GlueStats = { spoofedMac: 0, badVnetHdr: 0, runts: 0, noTap: 0 };
+  const byIfindex = new Map<number, Attached>();
+  const displayMtu = new Map<number, number>();
+  /** The loop's slot memory: an skb over it still has its vnet header in front. */
+  let slotMemory: ArrayBufferLike | null = null;
+  const scratch = new Uint8Array(HDR + ENGINE_MTU + 64);
+
+  /** Sends an skb's frame on `link`, with its own vnet header when it still has one. */
+  function sendSkb(link: Link, skb: SkBuff): boolean {
+    const data = skb.data;
+    if (data.buffer === slotMemory && data.byteOffset >= HDR) {
+      const out = new Uint8Array(data.buffer, data.byteOffset - HDR, data.length + HDR);
+      return link.transmit(out, out.length);
+    }
+    // A frame the engine copied or built: plain, no offload metadata.
+    if (data.length + HDR > scratch.length) return false;
+    scratch.fill(0, 0, HDR);
+    scratch.set(data, HDR);
+    return link.transmit(scratch, data.length + HDR);
+  }
+
+  const masterOps: NetDeviceOps = {
+    startXmit(skb, dev) {
+      const a = byIfindex.get(dev.ifindex);
+      if (a === undefined || !sendSkb(a.link, skb)) {
+        dev.stats.txDropped++;
+        kernel.dropSkb(skb, 'FULL_RING');
+        return 'drop';
+      }
+      dev.stats.txPackets++;
+      dev.stats.txBytes += skb.len;
+      return 'ok';
+    },
+  };
+
+  // The ipvtap receive hook: what the driver delivers to a slave goes to its TAP.
+  function tapRx(skb: SkBuff): RxHandlerResult {
+    const a = byIfindex.get(skb.dev.ifindex);
+    if (a === undefined) {
+      glue.noTap++;
+      kernel.dropSkb(skb, 'DEV_READY', 'slave has no TAP attached');
+      return 'consumed';
+    }
+    // The driver moved the skb past eth_type_trans; the frame still starts at the MAC header.
+    sendSkb(a.link, skb);
+    return 'consumed';
+  }
+
+  function drain(): void {
+    const s = kernel.scheduler;
+    s.advanceTo(performance.now() * 1e6);
+    s.runUntil(s.now);
+  }
+
+  function onMasterBatch(dev: NetDevice) {
+    return (_link: Link, batch: FrameBatch): void => {
+      slotMemory = batch.frames[0]?.buffer ?? null;
+      for (let i = 0; i < batch.count; i++) {
+        const slot = batch.frames[i] as Uint8Array;
+        const len = batch.lengths[i] as number;
+        if (len < HDR + ETH_HLEN) {
+          glue.runts++;
+          continue;
+        }
+        dev.stats.rxPackets++;
+        dev.stats.rxBytes += len - HDR;
+        const skb = new SkBuff(slot.subarray(HDR, len), dev);
+        if (!kernel.ethTypeTrans(skb, dev)) continue;
+        kernel.netifRx(skb);
+      }
+      drain();
+    };
+  }
+
+  function onTapBatch(dev: NetDevice) {
+    const masterMac = (ipvlanOf(dev)?.phyDev ?? dev).address;
+    return (_link: Link, batch: FrameBatch): void => {
+      slotMemory = batch.frames[0]?.buffer ?? null;
+      for (let i = 0; i < batch.count; i++) {
+        const slot = batch.frames[i] as Uint8Array;
+        const len = batch.lengths[i] as number;
+        if (len < HDR + ETH_HLEN) {
+          glue.runts++;
+          continue;
+        }
+        if (!vnetHdrValid(slot, 0, len - HDR)) {
+          glue.badVnetHdr++;
+          continue;
+        }
+        // The slave carries the master's MAC; anything else is spoofed (enforced here
+        // because a TAP, unlike a kernel ipvlan slave, lets its user change its MAC).
+        if (!masterMac.equalsAt(slot, HDR + 6)) {
+          glue.spoofedMac++;
+          continue;
+        }
+        const skb = new SkBuff(slot.subarray(HDR, len), dev);
+        skb.protocol = ((slot[HDR + 12] as number) << 8) | (slot[HDR + 13] as number);
+        skb.network = ETH_HLEN;
+        kernel.devQueueXmit(skb);
+      }
+      drain();
+    };
+  }
+
+  function requireDev(ifindex: number): NetDevice {
+    const dev = net.getByIndex(ifindex);
+    if (dev === undefined) throw new ErrnoError('ENODEV');
+    return dev;
+  }
+
+  function showMtu(m: LinkMsg): LinkMsg {
+    const mtu = displayMtu.get(m.ifindex);
+    return mtu === undefined ? m : { ...m, mtu };
+  }
+
+  function rtnlCall(method: string, args: unknown): unknown {
+    const [, reqArg] = decodeValue(args) as [RtnlContext, unknown];
+    // Every slave and master lives in the engine's initial namespace: the real
+    // namespaces are the TAPs' business (see docs/linux-dataplane.md).
+    switch (method) {
+      case 'newLink': {
+        const req = reqArg as NewLinkRequest;
+        newLink(core, net, req);
+        return null;
+      }
+      case 'delLink':
+        delLink(core, net, (reqArg as { ifindex: number }).ifindex);
+        return null;
+      case 'getLink':
+        return showMtu(getLink(core, net, reqArg as LinkSelector));
+      case 'dumpLinks':
+        return dumpLinks(core, net).map(showMtu);
+      default:
+        throw new ErrnoError('EOPNOTSUPP');
+    }
+  }
+
+  ctx.loop.onLinkFailure((link, why) => {
+    let ifindex = 0;
+    for (const [i, a] of byIfindex) if (a.link === link) ifindex = i;
+    const ev: EngineLinkFailure = {
+      type: 'link-failure',
+      name: link.name,
+      ifindex,
+      errno: why.errno,
+      revents: why.revents,
+    };
+    ctx.emit(ev);
+  });
+
+  return {
+    call(body: unknown): unknown {
+      const req = body as EngineCall;
+      switch (req.op) {
+        case 'attachMaster': {
+          const mac = MacAddr.parse(req.mac);
+          if (mac === null) throw new ErrnoError('EINVAL');
+          let dev = net.getByIndex(req.ifindex);
+          if (dev === undefined) {
+            dev = kernel.createDevice(
+              {
+                name: req.name,
+                ops: masterOps,
+                linkKind: null,
+                type: ARPHRD_ETHER,
+                flags: IFF_BROADCAST | IFF_MULTICAST,
+                mtu: ENGINE_MTU,
+                minMtu: 68,
+                maxMtu: ENGINE_MTU,
+                address: mac,
+                txqlen: 1000,
+                features: { noQueue: false, liveAddrChange: true },
+              },
+              net,
+              { ifindex: req.ifindex },
+            );
+            kernel.devOpen(dev);
+            kernel.netifCarrierOn(dev);
+          }
+          displayMtu.set(req.ifindex, req.mtu);
+          const link = new FdLink(req.link);
+          link.setReceiver(onMasterBatch(dev));
+          byIfindex.set(req.ifindex, { link, dev });
+          ctx.loop.add(link);
+          return null;
+        }
+        case 'attachTap': {
+          const dev = requireDev(req.ifindex);
+          if (ipvlanOf(dev) === undefined) throw new ErrnoError('EINVAL');
+          const old = byIfindex.get(req.ifindex);
+          if (old !== undefined) ctx.loop.remove(old.link);
+          const link = new FdLink(req.link);
+          link.setReceiver(onTapBatch(dev));
+          // ipvtap: the slave's receive path ends in the TAP (the slave refuses other
+          // rx handlers, IFF_NO_RX_HANDLER, so the hook is installed directly).
+          dev.rxHandler = tapRx;
+          dev.rxHandlerData = link;
+          byIfindex.set(req.ifindex, { link, dev });
+          ctx.loop.add(link);
+          return null;
+        }
+        case 'detachTap': {
+          const a = byIfindex.get(req.ifindex);
+          if (a !== undefined) {
+            ctx.loop.remove(a.link);
+            byIfindex.delete(req.ifindex);
+          }
+          return null;
+        }
+        case 'rtnl':
+          return encodeValue(rtnlCall(req.method, req.args));
+        case 'addr': {
+          const dev = requireDev(req.ifindex);
+          const addr = parseIp(req.addr);
+          if (addr === null) throw new ErrnoError('EINVAL');
+          const v4 = typeof addr === 'number';
+          if (req.add) {
+            const validators = v4 ? kernel.inetaddrValidatorChain : kernel.inet6addrValidatorChain;
+            for (const v of validators) v({ dev, addr });
+          }
+          const chain = v4 ? kernel.inetaddrChain : kernel.inet6addrChain;
+          const type = req.add ? 'NETDEV_UP' : 'NETDEV_DOWN';
+          for (const n of chain) n({ type, dev, addr, prefixLen: req.prefixLen });
+          return null;
+        }
+        case 'setUp': {
+          const dev = requireDev(req.ifindex);
+          if (req.up) kernel.devOpen(dev);
+          else kernel.devClose(dev);
+          return null;
+        }
+        case 'setMtu':
+          displayMtu.set(req.ifindex, req.mtu);
+          return null;
+        case 'stats': {
+          const links: Record<string, FdLink['stats']> = {};
+          for (const [i, a] of byIfindex) links[`${a.dev.name}#${i}`] = { ...a.link.stats };
+          const drops: Record<string, number> = {};
+          for (const [reason, n] of net.drops) drops[reason] = n;
+          const stats: EngineStats = { glue: { ...glue }, links, drops };
+          return stats;
+        }
+      }
+    },
+  };
+}
