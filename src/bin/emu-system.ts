@@ -1,12 +1,18 @@
 // The system API (src/rtnl/system.ts) over one emulated host: /proc/sys/net from the
-// stack's sysctl tables, ping sockets from src/stack/socket.ts, captures through the
-// kernel's packet taps, and the world's scheduler as the clock. Waiting (ping's
-// receive, sleep) runs the world's events in virtual time; nothing reads a real clock.
+// stack's sysctl tables, ping sockets from src/stack/socket.ts, arping's packet sockets
+// and captures through the kernel's packet taps, nft and conntrack over
+// src/stack/netfilter, and the world's scheduler as the clock. Waiting (ping's and
+// arping's receive, sleep) runs the world's events in virtual time; nothing reads a
+// real clock.
 
 import { ErrnoError } from '../base/errno.ts';
 import type { World } from '../emu/world.ts';
 import { contextNet } from '../rtnl/netns.ts';
+import type { ConntrackApi } from '../cli/nft.ts';
 import type {
+  ArpingApi,
+  ArpReply,
+  ArpSocket,
   CaptureApi,
   CaptureHandle,
   CapturedFrame,
@@ -16,8 +22,16 @@ import type {
   PingSocket,
   SysctlApi,
   SystemApi,
+  NftApi,
   SystemNanos,
 } from '../rtnl/system.ts';
+import { nftCommand } from '../stack/netfilter/api.ts';
+import { conntrackList, conntrackOf } from '../stack/netfilter/conntrack.ts';
+import { ETH_P_ARP, IFF_NOARP } from '../uapi/if.ts';
+import { ArpPacket, buildArpFrame, parseArp } from '../wire/arp.ts';
+import { MacAddr } from '../wire/address.ts';
+import type { NetDevice } from '../stack/netdev.ts';
+import { SkBuff } from '../stack/skb.ts';
 import type { Kernel, PacketTap } from '../stack/kernel.ts';
 import { ipRouteOutput } from '../stack/ipv4.ts';
 import type { NetNamespace } from '../stack/netns.ts';
@@ -161,8 +175,97 @@ class EmuCapture implements CaptureHandle {
   }
 }
 
+/**
+ * arping's AF_PACKET socket on one device: requests go straight to the device's queue
+ * (no neighbour table, as a packet socket), replies are read from a packet tap.
+ */
+class EmuArpSocket implements ArpSocket {
+  readonly mac: MacAddr;
+  readonly #world: World;
+  readonly #dev: NetDevice;
+  readonly #tap: PacketTap;
+  readonly #replies: ArpReply[] = [];
+
+  constructor(world: World, dev: NetDevice) {
+    this.#world = world;
+    this.#dev = dev;
+    this.mac = dev.address;
+    this.#tap = {
+      dev,
+      fn: (skb, dir) => {
+        if (dir !== 'rx' || skb.dev !== dev) return;
+        const frame = skb.data;
+        if (frame.length < 14 || ((frame[12] ?? 0) << 8) + (frame[13] ?? 0) !== ETH_P_ARP) return;
+        const pkt = ArpPacket.checked(frame.subarray(14));
+        const arp = pkt === null ? null : parseArp(pkt);
+        if (arp === null || arp.op !== 'reply') return;
+        this.#replies.push({ from: arp.senderIp, mac: arp.senderMac, time: world.now });
+      },
+    };
+    dev.netns.kernel.taps.add(this.#tap);
+  }
+
+  async request(source: Ipv4Addr, target: Ipv4Addr, dst?: MacAddr): Promise<SystemNanos> {
+    const dev = this.#dev;
+    if (!dev.isUp) throw new ErrnoError('ENETDOWN');
+    const frame = buildArpFrame(
+      {
+        op: 'request',
+        senderMac: dev.address,
+        senderIp: source,
+        targetMac: dst ?? MacAddr.ZERO,
+        targetIp: target,
+      },
+      { ethDst: dst ?? dev.broadcast, ethSrc: dev.address },
+    );
+    const skb = new SkBuff(frame, dev);
+    skb.network = 14;
+    skb.protocol = ETH_P_ARP;
+    skb.pktType = 'outgoing';
+    dev.netns.kernel.devQueueXmit(skb);
+    return this.#world.now;
+  }
+
+  async receive(target: Ipv4Addr, until: SystemNanos): Promise<ArpReply | null> {
+    const scheduler = this.#world.scheduler;
+    const next = (): ArpReply | null => {
+      const i = this.#replies.findIndex((r) => r.from === target);
+      if (i < 0) return null;
+      const [r] = this.#replies.splice(i, 1);
+      return r ?? null;
+    };
+    for (;;) {
+      const r = next();
+      if (r !== null) return r;
+      const at = scheduler.nextAt();
+      if (at === undefined || at > until) {
+        scheduler.runUntil(until);
+        return next();
+      }
+      scheduler.step();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#dev.netns.kernel.taps.delete(this.#tap);
+  }
+}
+
+/** What the emulated system reads files with (`nft -f`); null when it cannot. */
+export interface EmuSystemOptions {
+  readonly readFile?: (path: string) => string | null;
+}
+
+/** `conntrack` over the tables of `kernel`'s namespaces. */
+export function emuConntrack(kernel: Kernel): ConntrackApi {
+  return {
+    list: async (ctx, family) => conntrackList(contextNet(kernel, ctx.netns), family),
+    flush: async (ctx) => conntrackOf(contextNet(kernel, ctx.netns)).flush(),
+  };
+}
+
 /** The SystemApi of `kernel` (one host) in `world`. */
-export function emuSystem(world: World, kernel: Kernel): SystemApi {
+export function emuSystem(world: World, kernel: Kernel, options: EmuSystemOptions = {}): SystemApi {
   const net = (ctx: { readonly netns?: string }): NetNamespace => contextNet(kernel, ctx.netns);
   const sysctl: SysctlApi = {
     get: async (ctx, name) => sysctlGet(net(ctx), name),
@@ -202,5 +305,28 @@ export function emuSystem(world: World, kernel: Kernel): SystemApi {
       world.runUntilIdle(SETTLE_HORIZON);
     },
   };
-  return { sysctl, ping, capture, clock };
+  const arping: ArpingApi = {
+    open: async (ctx, name) => {
+      const dev = net(ctx).getByName(name);
+      if (dev === undefined) throw new ErrnoError('ENODEV');
+      return new EmuArpSocket(world, dev);
+    },
+    sourceFor: async (ctx, name, target) => {
+      // arping connects a UDP socket bound to the device and asks getsockname.
+      const ns = net(ctx);
+      const dev = ns.getByName(name);
+      if (dev === undefined || (dev.flags & IFF_NOARP) !== 0) return null;
+      try {
+        const rt = ipRouteOutput(ns, { daddr: target, oif: dev });
+        return rt.src === 0 ? null : rt.src;
+      } catch {
+        return null;
+      }
+    },
+  };
+  const readFile = options.readFile ?? (() => null);
+  const nft: NftApi = {
+    run: async (ctx, argv) => nftCommand(net(ctx), argv, readFile),
+  };
+  return { sysctl, ping, capture, clock, arping, nft };
 }

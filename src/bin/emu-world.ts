@@ -8,6 +8,10 @@
 // `--bare`: host1 with only `lo` (up), like the oracle's fresh VM, so a script recorded
 // there prints the same interface numbers.
 //
+// `--switch-hairpin` (or the `emu upstream` pseudo-command in a script): host1's eth0
+// and the router are cabled to a learning switch `sw0` instead of the wire, with
+// reflective relay (hairpin, IEEE 802.1Qbg) on host1's port, as a VEPA needs.
+//
 // Both hosts run the IP stack; host1 has the ipvlan module loaded and the ipvlan link
 // kind registered with its rtnl.
 
@@ -20,7 +24,12 @@ import { registerIpvlanKind } from '../ipvlan/link-ops.ts';
 import { ipvlanModuleInit } from '../ipvlan/main.ts';
 import { installInetStack } from '../stack/stack.ts';
 import { MacAddr } from '../wire/address.ts';
-import { emuSystem } from './emu-system.ts';
+import type { Tool } from '../cli/command.ts';
+import { conntrackTool } from '../cli/nft.ts';
+import type { ExternalSwitch } from '../emu/switch.ts';
+import type { Wire } from '../emu/wire.ts';
+import type { NetDevice } from '../stack/netdev.ts';
+import { emuConntrack, emuSystem } from './emu-system.ts';
 
 export const HOST_NAME = 'host1';
 export const HOST_MAC = '52:54:00:12:34:56';
@@ -36,6 +45,99 @@ export interface EmuSession {
   readonly api: RtnlApi;
   /** The system API of host1. */
   readonly sys: SystemApi;
+  /** Tools beyond the shell's own: `conntrack`, and `emu` (the world's knobs). */
+  readonly tools: ReadonlyMap<string, Tool>;
+}
+
+/** How host1's eth0 reaches the router. */
+export type Upstream = 'wire' | 'switch' | 'switch-hairpin';
+
+export interface EmuWorldOptions {
+  readonly bare?: boolean;
+  readonly seed?: number;
+  /** Default `wire`. */
+  readonly upstream?: Upstream;
+  /** How `nft -f FILE` reads files; null when it cannot. */
+  readonly readFile?: (path: string) => string | null;
+}
+
+/** The cabling between host1 and the router, re-plugged by `emu upstream`. */
+class Cabling {
+  readonly #wire: Wire;
+  readonly #switch: ExternalSwitch;
+  readonly #eth0: NetDevice;
+  readonly #router: NetDevice;
+  upstream: Upstream = 'wire';
+
+  constructor(wire: Wire, sw: ExternalSwitch, eth0: NetDevice, router: NetDevice) {
+    this.#wire = wire;
+    this.#switch = sw;
+    this.#eth0 = eth0;
+    this.#router = router;
+    wire.attach(eth0);
+    wire.attach(router);
+  }
+
+  set(upstream: Upstream): void {
+    if (upstream === 'wire') {
+      this.#switch.disconnect(this.#eth0);
+      this.#switch.disconnect(this.#router);
+      this.#wire.attach(this.#eth0);
+      this.#wire.attach(this.#router);
+    } else {
+      if (this.upstream === 'wire') {
+        this.#wire.detach(this.#eth0);
+        this.#wire.detach(this.#router);
+      }
+      this.#switch.connect(this.#eth0);
+      this.#switch.connect(this.#router);
+      this.#switch.setHairpin(this.#eth0, upstream === 'switch-hairpin');
+    }
+    this.upstream = upstream;
+  }
+}
+
+const EMU_USAGE = `Usage: emu upstream { wire | switch | switch-hairpin }
+       emu hairpin { on | off }
+       emu show
+`;
+
+/**
+ * `emu`: a pseudo-command for what a real machine changes with cables and switch
+ * configuration. `emu upstream switch-hairpin` re-cables host1's eth0 and the router
+ * to the learning switch sw0 with reflective relay on host1's port; `emu hairpin on|off`
+ * flips that relay; `emu show` prints the cabling.
+ */
+function emuTool(cabling: Cabling | undefined): Tool {
+  return async (env, argv) => {
+    if (cabling === undefined) {
+      env.stderr('emu: this world has no upstream (--bare)\n');
+      return 1;
+    }
+    const [verb, arg] = argv;
+    if (verb === 'show' || verb === undefined) {
+      const how =
+        cabling.upstream === 'wire'
+          ? 'wire lan (a plain cable)'
+          : `switch sw0 (hairpin ${cabling.upstream === 'switch-hairpin' ? 'on' : 'off'} on host1's port)`;
+      env.stdout(`host1 eth0 <-> ${how} <-> router eth0\n`);
+      return 0;
+    }
+    if (verb === 'upstream' && (arg === 'wire' || arg === 'switch' || arg === 'switch-hairpin')) {
+      cabling.set(arg);
+      return 0;
+    }
+    if (verb === 'hairpin' && (arg === 'on' || arg === 'off')) {
+      if (cabling.upstream === 'wire') {
+        env.stderr('emu: hairpin needs a switch upstream (emu upstream switch)\n');
+        return 1;
+      }
+      cabling.set(arg === 'on' ? 'switch-hairpin' : 'switch');
+      return 0;
+    }
+    env.stderr(EMU_USAGE);
+    return 2;
+  };
 }
 
 /** Runs `ip ARGS` on a host's rtnl during setup; a refusal here is a bug. */
@@ -46,9 +148,7 @@ async function ip(api: RtnlApi, line: string): Promise<void> {
 }
 
 /** Builds the world (see the file header). */
-export async function buildEmuWorld(
-  options: { readonly bare?: boolean; readonly seed?: number } = {},
-): Promise<EmuSession> {
+export async function buildEmuWorld(options: EmuWorldOptions = {}): Promise<EmuSession> {
   const world = new World({
     seed: options.seed ?? 1,
     setupHost: (h) => installInetStack(h.kernel),
@@ -58,6 +158,7 @@ export async function buildEmuWorld(
   const api = createRtnl(host.kernel, { kinds: [registerIpvlanKind] });
   await ip(api, 'link set lo up');
   let router: Host | undefined;
+  let cabling: Cabling | undefined;
   if (options.bare !== true) {
     router = world.addHost('router');
     const rapi = createRtnl(router.kernel);
@@ -65,18 +166,25 @@ export async function buildEmuWorld(
     const lan = world.addWire('lan', { latency: 50_000 });
     const eth0 = host.addNic('eth0', { address: MacAddr.parse(HOST_MAC) ?? MacAddr.ZERO });
     const reth0 = router.addNic('eth0', { address: MacAddr.parse(ROUTER_MAC) ?? MacAddr.ZERO });
-    lan.attach(eth0);
-    lan.attach(reth0);
+    const sw0 = world.addSwitch('sw0', { latency: 50_000 });
+    cabling = new Cabling(lan, sw0, eth0, reth0);
+    if (options.upstream !== undefined && options.upstream !== 'wire')
+      cabling.set(options.upstream);
     await ip(rapi, 'link set lo up');
     await ip(rapi, 'link set eth0 up');
     await ip(rapi, `addr add ${ROUTER_ADDR}/24 dev eth0`);
     await ip(api, 'link set eth0 up');
     await ip(api, `addr add ${HOST_ADDR} dev eth0`);
-    // TODO(#5): drop the catch once the rtnl server implements RTM_NEWROUTE (it answers
-    // EOPNOTSUPP today); host1's own traffic then leaves through the router.
-    await ip(api, `route add default via ${ROUTER_ADDR} dev eth0`).catch(() => undefined);
+    await ip(api, `route add default via ${ROUTER_ADDR} dev eth0`);
   }
   // Let DAD and the first router solicitations finish before the script starts.
   world.runUntilIdle(5_000_000_000);
-  return { world, host, router, api, sys: emuSystem(world, host.kernel) };
+  const sys = emuSystem(world, host.kernel, {
+    ...(options.readFile === undefined ? {} : { readFile: options.readFile }),
+  });
+  const tools = new Map<string, Tool>([
+    ['conntrack', conntrackTool(emuConntrack(host.kernel))],
+    ['emu', emuTool(cabling)],
+  ]);
+  return { world, host, router, api, sys, tools };
 }

@@ -8,9 +8,11 @@ import { shellCommand } from './shell.ts';
 
 const USAGE = `Usage: ipvlan COMMAND
   demo                                        run the seed example on the emulated network
-  run [--bare] [--trace] [--pcap FILE] FILE   run a script of ip/ping/sysctl/tcpdump... commands
-                                              on the emulated network, as bash would
-  shell [--bare] [--trace]                    interactive prompt on the emulated network
+  run [--bare] [--switch-hairpin] [--trace] [--pcap FILE] FILE
+                                              run a script of ip/ping/arping/sysctl/tcpdump/nft/
+                                              conntrack commands on the emulated network, as bash
+                                              would (--switch-hairpin: eth0 on a hairpin switch port)
+  shell [--bare] [--switch-hairpin] [--trace] interactive prompt on the emulated network
   daemon [--state-dir DIR]                    the Linux data plane (root)
   link add|del|set|show ...                   ipvlan slaves through the daemon (root)
 `;
@@ -33,6 +35,7 @@ switch (command) {
       bare: rest.includes('--bare'),
       trace: rest.includes('--trace'),
       pcap: undefined,
+      switchHairpin: rest.includes('--switch-hairpin'),
     });
     break;
   case 'daemon':

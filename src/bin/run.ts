@@ -1,9 +1,11 @@
-// `ipvlan run [--bare] [--trace] [--pcap FILE] FILE`: runs a shell script of ip, ping,
-// sysctl, tcpdump... on the emulated host and prints what bash would print, exiting
-// with the last command's status. `--trace` prints every trace event of every host
+// `ipvlan run [--bare] [--switch-hairpin] [--trace] [--pcap FILE] FILE`: runs a shell
+// script of ip, ping, arping, sysctl, tcpdump, nft, conntrack... on the emulated host and
+// prints what bash would print, exiting with the last command's status.
+// `--switch-hairpin` cables eth0 to a switch port with reflective relay (see emu-world.ts). `--trace` prints every trace event of every host
 // (virtual time in seconds, host, where, what) on stderr; `--pcap FILE` writes every
 // device's frames (interfaces `netns/ifname`, drop reasons as comments) as pcapng.
 
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Shell } from '../cli/script.ts';
 import type { TraceEvent } from '../stack/drop.ts';
@@ -14,6 +16,8 @@ export interface RunOptions {
   readonly bare: boolean;
   readonly trace: boolean;
   readonly pcap: string | undefined;
+  /** Start with eth0 on a hairpin switch port instead of the plain wire. */
+  readonly switchHairpin?: boolean;
 }
 
 export interface RunIo {
@@ -35,11 +39,13 @@ export function parseRunArgs(
   let bare = false;
   let trace = false;
   let pcap: string | undefined;
+  let switchHairpin = false;
   let file: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     if (a === '--bare') bare = true;
     else if (a === '--trace') trace = true;
+    else if (a === '--switch-hairpin') switchHairpin = true;
     else if (a === '--pcap') {
       pcap = argv[++i];
       if (pcap === undefined) return 'ipvlan run: --pcap needs a file name';
@@ -49,12 +55,25 @@ export function parseRunArgs(
     else return `ipvlan run: unexpected argument '${a}'`;
   }
   if (file === undefined) return 'ipvlan run: no script given';
-  return { options: { bare, trace, pcap }, file };
+  return { options: { bare, trace, pcap, switchHairpin }, file };
+}
+
+/** What `nft -f FILE` reads: the real file system, as the script's other file access. */
+function readFileSyncOrNull(path: string): string | null {
+  try {
+    return readFileSync(path === '-' ? 0 : path, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 /** Builds the session a script or shell runs in, with tracing and capture hooked. */
 export async function openSession(options: RunOptions, io: RunIo): Promise<EmuSession> {
-  const session = await buildEmuWorld({ bare: options.bare });
+  const session = await buildEmuWorld({
+    bare: options.bare,
+    upstream: options.switchHairpin === true ? 'switch-hairpin' : 'wire',
+    readFile: readFileSyncOrNull,
+  });
   if (options.trace) session.world.setTracer((host, ev) => io.stderr(formatTrace(host, ev)));
   return session;
 }
@@ -82,6 +101,7 @@ export async function runScriptText(
         }
       },
       writeFile: (path, bytes) => writeFile(path, bytes),
+      tools: session.tools,
     },
     { scriptName: name },
   );
@@ -97,7 +117,9 @@ export async function runScriptText(
 export async function runCommand(argv: readonly string[], io: RunIo): Promise<number> {
   const parsed = parseRunArgs(argv);
   if (typeof parsed === 'string') {
-    io.stderr(`${parsed}\nUsage: ipvlan run [--bare] [--trace] [--pcap FILE] FILE\n`);
+    io.stderr(
+      `${parsed}\nUsage: ipvlan run [--bare] [--switch-hairpin] [--trace] [--pcap FILE] FILE\n`,
+    );
     return 2;
   }
   let text: string;

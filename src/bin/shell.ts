@@ -89,7 +89,7 @@ export async function shellCommand(options: RunOptions): Promise<number> {
     stderr: (t: string) => void process.stderr.write(t),
   };
   const session = await openSession(options, io);
-  const shell = new Shell({ api: session.api, sys: session.sys, ...io });
+  const shell = new Shell({ api: session.api, sys: session.sys, tools: session.tools, ...io });
   const rl = createInterface({
     input: process.stdin,
     output: process.stdout,

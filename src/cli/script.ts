@@ -22,7 +22,9 @@ import type { RtnlApi } from '../rtnl/api.ts';
 import type { SystemApi } from '../rtnl/system.ts';
 import type { Tool, ToolEnv } from './command.ts';
 import type { IpEnv } from './env.ts';
+import { runArping } from './arping.ts';
 import { runIp } from './ip.ts';
+import { runNft } from './nft.ts';
 import { runPing } from './ping.ts';
 import { runSysctl } from './sysctl.ts';
 import { runTcpdump, startTcpdump, type TcpdumpJob } from './tcpdump.ts';
@@ -50,6 +52,8 @@ export interface ShellOptions {
 
 /** The tools every shell has. */
 export const BUILTIN_TOOLS: ReadonlyMap<string, Tool> = new Map<string, Tool>([
+  ['arping', runArping],
+  ['nft', runNft],
   ['ping', runPing],
   ['sysctl', runSysctl],
   ['tcpdump', runTcpdump],

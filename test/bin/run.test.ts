@@ -124,7 +124,7 @@ test('--trace prints trace events with virtual time; --pcap writes every device 
 
 test('run options are parsed as documented', () => {
   assert.deepEqual(parseRunArgs(['--bare', '--pcap', 'f.pcapng', 'x.sh']), {
-    options: { bare: true, trace: false, pcap: 'f.pcapng' },
+    options: { bare: true, trace: false, pcap: 'f.pcapng', switchHairpin: false },
     file: 'x.sh',
   });
   assert.equal(parseRunArgs(['--nope', 'x.sh']), "ipvlan run: unknown option '--nope'");
