@@ -99,6 +99,7 @@ class Cabling {
 
 const EMU_USAGE = `Usage: emu upstream { wire | switch | switch-hairpin }
        emu hairpin { on | off }
+       emu router ip ARGS...
        emu show
 `;
 
@@ -106,9 +107,10 @@ const EMU_USAGE = `Usage: emu upstream { wire | switch | switch-hairpin }
  * `emu`: a pseudo-command for what a real machine changes with cables and switch
  * configuration. `emu upstream switch-hairpin` re-cables host1's eth0 and the router
  * to the learning switch sw0 with reflective relay on host1's port; `emu hairpin on|off`
- * flips that relay; `emu show` prints the cabling.
+ * flips that relay; `emu router ip ARGS...` runs `ip` on the router (say, a route back
+ * to l3 slaves' subnet through host1); `emu show` prints the cabling.
  */
-function emuTool(cabling: Cabling | undefined): Tool {
+function emuTool(cabling: Cabling | undefined, routerApi: RtnlApi | undefined): Tool {
   return async (env, argv) => {
     if (cabling === undefined) {
       env.stderr('emu: this world has no upstream (--bare)\n');
@@ -122,6 +124,9 @@ function emuTool(cabling: Cabling | undefined): Tool {
           : `switch sw0 (hairpin ${cabling.upstream === 'switch-hairpin' ? 'on' : 'off'} on host1's port)`;
       env.stdout(`host1 eth0 <-> ${how} <-> router eth0\n`);
       return 0;
+    }
+    if (verb === 'router' && arg === 'ip' && routerApi !== undefined) {
+      return runIp({ api: routerApi, stdout: env.stdout, stderr: env.stderr }, argv.slice(2));
     }
     if (verb === 'upstream' && (arg === 'wire' || arg === 'switch' || arg === 'switch-hairpin')) {
       cabling.set(arg);
@@ -159,9 +164,11 @@ export async function buildEmuWorld(options: EmuWorldOptions = {}): Promise<EmuS
   await ip(api, 'link set lo up');
   let router: Host | undefined;
   let cabling: Cabling | undefined;
+  let routerApi: RtnlApi | undefined;
   if (options.bare !== true) {
     router = world.addHost('router');
     const rapi = createRtnl(router.kernel);
+    routerApi = rapi;
     // 50 µs each way, so router round trips show a plausible time; slave↔slave stays inside host1.
     const lan = world.addWire('lan', { latency: 50_000 });
     const eth0 = host.addNic('eth0', { address: MacAddr.parse(HOST_MAC) ?? MacAddr.ZERO });
@@ -184,7 +191,7 @@ export async function buildEmuWorld(options: EmuWorldOptions = {}): Promise<EmuS
   });
   const tools = new Map<string, Tool>([
     ['conntrack', conntrackTool(emuConntrack(host.kernel))],
-    ['emu', emuTool(cabling)],
+    ['emu', emuTool(cabling, routerApi)],
   ]);
   return { world, host, router, api, sys, tools };
 }
