@@ -45,6 +45,10 @@ export interface EmuSession {
   readonly api: RtnlApi;
   /** The system API of host1. */
   readonly sys: SystemApi;
+  /** rtnetlink of the router (none with --bare). */
+  readonly routerApi: RtnlApi | undefined;
+  /** How host1 reaches the router now (`wire lan (a plain cable)`, ...); undefined with --bare. */
+  readonly upstreamLabel: () => string | undefined;
   /** Tools beyond the shell's own: `conntrack`, and `emu` (the world's knobs). */
   readonly tools: ReadonlyMap<string, Tool>;
 }
@@ -76,6 +80,12 @@ class Cabling {
     this.#router = router;
     wire.attach(eth0);
     wire.attach(router);
+  }
+
+  describe(): string {
+    return this.upstream === 'wire'
+      ? 'wire lan (a plain cable)'
+      : `switch sw0 (hairpin ${this.upstream === 'switch-hairpin' ? 'on' : 'off'} on host1's port)`;
   }
 
   set(upstream: Upstream): void {
@@ -118,11 +128,7 @@ function emuTool(cabling: Cabling | undefined, routerApi: RtnlApi | undefined): 
     }
     const [verb, arg] = argv;
     if (verb === 'show' || verb === undefined) {
-      const how =
-        cabling.upstream === 'wire'
-          ? 'wire lan (a plain cable)'
-          : `switch sw0 (hairpin ${cabling.upstream === 'switch-hairpin' ? 'on' : 'off'} on host1's port)`;
-      env.stdout(`host1 eth0 <-> ${how} <-> router eth0\n`);
+      env.stdout(`host1 eth0 <-> ${cabling.describe()} <-> router eth0\n`);
       return 0;
     }
     if (verb === 'router' && arg === 'ip' && routerApi !== undefined) {
@@ -193,5 +199,14 @@ export async function buildEmuWorld(options: EmuWorldOptions = {}): Promise<EmuS
     ['conntrack', conntrackTool(emuConntrack(host.kernel))],
     ['emu', emuTool(cabling, routerApi)],
   ]);
-  return { world, host, router, api, sys, tools };
+  return {
+    world,
+    host,
+    router,
+    api,
+    sys,
+    routerApi,
+    upstreamLabel: () => cabling?.describe(),
+    tools,
+  };
 }

@@ -7,7 +7,8 @@ import { runCommand } from './run.ts';
 import { shellCommand } from './shell.ts';
 
 const USAGE = `Usage: ipvlan COMMAND
-  demo                                        run the seed example on the emulated network
+  demo                                        run examples/seed.sh on the emulated network, with
+                                              pictures of the topology and a summary of the pings
   run [--bare] [--switch-hairpin] [--trace] [--pcap FILE] FILE
                                               run a script of ip/ping/arping/sysctl/tcpdump/nft/
                                               conntrack commands on the emulated network, as bash
@@ -25,7 +26,7 @@ const io = {
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'demo':
-    demo((line) => process.stdout.write(`${line}\n`));
+    process.exitCode = await demo((line) => process.stdout.write(`${line}\n`));
     break;
   case 'run':
     process.exitCode = await runCommand(rest, io);
