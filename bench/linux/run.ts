@@ -7,6 +7,8 @@
 //   c-tap         the minimal C TAP forwarder, IFF_VNET_HDR + TSO/CSUM (built with gcc)
 //   js-tap        the backend's forwarder in the I/O worker, same topology as c-tap
 //   js-packet     TAP ↔ AF_PACKET on a master veth ↔ upstream (the slave→master path)
+//   daemon        `ipvlan daemon`: two L2 slaves (TAPs) on one master, slave ↔ slave
+//   daemon-up     `ipvlan daemon`: an L2 slave ↔ the upstream through the master
 //
 // Root only (prints why and exits 0 otherwise). Everything lives in namespaces named
 // lxd-<pid>-…, addresses 10.231.9.0/24; all are deleted at the end, also on failure.
@@ -17,6 +19,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DaemonProc } from '../../test/linux/daemon-helpers.ts';
 import { Sandbox, linuxTestsUnavailable, sweepStale } from '../../test/linux/netns.ts';
 
 const args = process.argv.slice(2);
@@ -32,6 +35,8 @@ const ONLY = opt('--only', '')
 
 const A_ADDR = '10.231.9.1';
 const B_ADDR = '10.231.9.2';
+/** The upstream router's address when both ends are slaves. */
+const UP_ADDR = '10.231.9.3';
 const here = new URL('.', import.meta.url).pathname;
 
 interface Topology {
@@ -178,7 +183,50 @@ const VARIANTS: readonly Variant[] = [
       return { box, a, b, proc };
     },
   },
+  {
+    name: 'daemon',
+    what: 'ipvlan daemon L2 slave↔slave',
+    setup: async (box) => {
+      const { a, b } = endpoints(box);
+      const { d, master } = await daemonHome(box, UP_ADDR);
+      const sa = box.ifName('sa');
+      const sb = box.ifName('sb');
+      d.linkOk('add', 'link', master, 'name', sa, 'type', 'ipvlan', 'mode', 'l2', 'netns', a);
+      d.linkOk('add', 'link', master, 'name', sb, 'type', 'ipvlan', 'mode', 'l2', 'netns', b);
+      addrUp(box, a, sa, A_ADDR);
+      addrUp(box, b, sb, B_ADDR);
+      return { box, a, b, ...(d.proc === null ? {} : { proc: d.proc }) };
+    },
+  },
+  {
+    name: 'daemon-up',
+    what: 'ipvlan daemon L2 slave→upstream',
+    setup: async (box) => {
+      const a = box.addNetns('a');
+      const { d, master, upstream } = await daemonHome(box, B_ADDR);
+      const sa = box.ifName('sa');
+      d.linkOk('add', 'link', master, 'name', sa, 'type', 'ipvlan', 'mode', 'l2', 'netns', a);
+      addrUp(box, a, sa, A_ADDR);
+      return { box, a, b: upstream, ...(d.proc === null ? {} : { proc: d.proc }) };
+    },
+  },
 ];
+
+/** A daemon in namespace h whose master veth leads to `up`, which holds `upAddr`. */
+async function daemonHome(
+  box: Sandbox,
+  upAddr: string,
+): Promise<{ d: DaemonProc; master: string; upstream: string }> {
+  const h = box.addNetns('h');
+  const upstream = box.addNetns('up');
+  const [m0, m1] = box.addVeth('m0', h, 'm1', upstream);
+  box.ip(h, 'link', 'set', m0, 'up');
+  addrUp(box, upstream, m1, upAddr);
+  const d = new DaemonProc(box, h);
+  process.once('exit', () => d.cleanup());
+  await d.start();
+  return { d, master: m0, upstream };
+}
 
 /** iperf3 TCP a → b for SECONDS; bits per second received. */
 async function tcp(t: Topology): Promise<number> {
