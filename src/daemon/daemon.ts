@@ -17,7 +17,7 @@ import { NETNS_RUN_DIR, withNetns } from '../backend/linux/sys/netns.ts';
 import { openPacketSocket } from '../backend/linux/sys/packet.ts';
 import { openTap, setPersist, TUN_PATH } from '../backend/linux/sys/tun.ts';
 import type { LinkMsg, LinkSelector, NetnsEntry, NewLinkRequest } from '../rtnl/messages.ts';
-import { ARPHRD_ETHER, IFF_UP } from '../uapi/if.ts';
+import { ARPHRD_ETHER, IFF_UP, IPVLAN_MODE_L2, IPVLAN_MODE_L3 } from '../uapi/if.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 import type { EngineCall, EngineLinkFailure, EngineStats } from './engine.ts';
 import { IngressFilter, type Log } from './ingress.ts';
@@ -262,6 +262,13 @@ export class Daemon {
   }
 
   async #newLink(req: NewLinkRequest): Promise<void> {
+    const info = req.linkinfo;
+    // A create without `mode` asks for the kernel's default, L3 (LC-8).
+    const dflt = req.nlm.create === true ? IPVLAN_MODE_L3 : IPVLAN_MODE_L2;
+    if (info?.kind === 'ipvlan' && (info.data?.mode ?? dflt) !== IPVLAN_MODE_L2)
+      // L3/L3S need egress routed by the real master namespace (docs/linux-dataplane.md);
+      // until that exists a slave in those modes would silently lose its traffic.
+      throw new ErrnoError('EOPNOTSUPP', 'the ipvlan daemon supports mode l2 only so far');
     if (req.nlm.create !== true) return this.#changeLink(req);
     if (req.linkinfo?.kind !== 'ipvlan')
       throw new ErrnoError('EOPNOTSUPP', 'the ipvlan daemon creates only ipvlan links');

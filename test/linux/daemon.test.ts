@@ -158,6 +158,20 @@ describe('ipvlan daemon, L2 (root, real namespaces)', { skip }, () => {
     const r = d.link('add', 'link', 'nosuchdev0', 'name', box.ifName('x'), 'type', 'ipvlan');
     assert.equal(r.status, 1);
     assert.equal(r.stderr, 'Cannot find device "nosuchdev0"\n');
+    // L3/L3S are refused until their egress through the master namespace exists.
+    const l3 = d.link(
+      'add',
+      'link',
+      master,
+      'name',
+      box.ifName('x'),
+      'type',
+      'ipvlan',
+      'mode',
+      'l3',
+    );
+    assert.equal(l3.status, 2);
+    assert.equal(l3.stderr, 'Error: the ipvlan daemon supports mode l2 only so far.\n');
     const other = box.exec(home, [
       process.execPath,
       new URL('../../bin/ipvlan.js', import.meta.url).pathname,
