@@ -1,6 +1,6 @@
 // `ip address`: add/change/replace/del/flush/show as ip/ipaddress.c parses and prints them.
 
-import { isErrno } from '../base/errno.ts';
+import { isErrno, strerror } from '../base/errno.ts';
 import type { AddrMsg, LinkMsg, NewAddrRequest } from '../rtnl/messages.ts';
 import {
   IFA_F_NODAD,
@@ -183,11 +183,16 @@ async function modify(
   if (dev === undefined) {
     throw new IpExit(1, 'Not enough information: "dev" argument is required.\n');
   }
-  if (local === undefined) {
-    throw new IpExit(1, 'Not enough information: "local" argument is required.\n');
-  }
   const ifindex = await nameToIndex(cmd, dev);
   if (ifindex === 0) throw noDevice(dev);
+  if (local === undefined) {
+    // iproute2 sends the request without IFA_LOCAL: with no family the kernel has no
+    // RTM_NEWADDR handler for AF_UNSPEC (EOPNOTSUPP, j-grammar); inet/inet6 refuse the
+    // missing address with EINVAL.
+    const code =
+      cmd.opts.family === AF_INET || cmd.opts.family === AF_INET6 ? 'EINVAL' : 'EOPNOTSUPP';
+    throw new IpExit(2, `RTNETLINK answers: ${strerror(code)}\n`);
+  }
   const fam = isIpv4(local.addr) ? AF_INET : AF_INET6;
   if (nlm === null) {
     const del: Mutable<Parameters<typeof cmd.env.api.delAddr>[1]> = {

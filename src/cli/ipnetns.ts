@@ -6,7 +6,12 @@ import { IpExit, matches, parseInteger } from './argv.ts';
 import type { IpCmd } from './env.ts';
 
 /** iproute2's NETNS_RUN_DIR, part of its error texts. */
-const NETNS_RUN_DIR = '/var/run/netns';
+const NETNS_RUN_DIR = '/run/netns';
+
+/** ip/ipnetns.c is_netns_name_valid (an empty name is refused as well, per j-grammar). */
+function validNetnsName(name: string): boolean {
+  return name !== '' && !name.includes('/') && name !== '.' && name !== '..';
+}
 
 export const NETNS_USAGE =
   'Usage:\tip netns list\n' +
@@ -30,6 +35,7 @@ export async function doIpNetns(cmd: IpCmd, args: ArgCursor): Promise<number> {
   if (matches(w, 'add')) {
     const name = args.current;
     if (name === undefined) throw new IpExit(1, 'No netns name specified\n');
+    if (!validNetnsName(name)) throw new IpExit(255, `Invalid netns name "${name}"\n`);
     try {
       await api.netnsAdd(name);
     } catch (err) {
@@ -63,8 +69,16 @@ export async function doIpNetns(cmd: IpCmd, args: ArgCursor): Promise<number> {
       if (n === null || n <= 0) throw new IpExit(1, `Invalid pid "${pidText}"\n`);
       pid = n;
     }
-    const names = await api.netnsIdentify(cmd.ctx, pid);
-    cmd.env.stdout(names.map((n) => `${n}\n`).join(''));
+    let names: readonly string[];
+    try {
+      names = await api.netnsIdentify(cmd.ctx, pid);
+    } catch (err) {
+      if (!isErrno(err)) throw err;
+      // /proc/PID/ns/net of a process that does not exist (the emulator has only pid 1).
+      throw new IpExit(255, `Cannot open network namespace: ${strerror('ENOENT')}\n`);
+    }
+    // netns_identify_pid fills one name (the first match) and prints it, or an empty line.
+    cmd.env.stdout(`${names[0] ?? ''}\n`);
     return 0;
   }
   if (matches(w, 'set')) {
@@ -91,7 +105,7 @@ export async function doIpNetns(cmd: IpCmd, args: ArgCursor): Promise<number> {
     if (argv.length === 0) throw new IpExit(1, 'No command specified\n');
     const known = await api.netnsList(cmd.ctx);
     if (!known.some((n) => n.name === name)) {
-      throw new IpExit(1, `Cannot open network namespace "${name}": No such file or directory\n`);
+      throw new IpExit(255, `Cannot open network namespace "${name}": No such file or directory\n`);
     }
     if (cmd.env.exec !== undefined) return cmd.env.exec(name, argv);
     const r = await api.netnsExec(name, argv);

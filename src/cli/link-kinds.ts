@@ -195,6 +195,8 @@ export function kindHelp(kind: string): string | null {
   if (kind === 'ipvlan' || kind === 'ipvtap') return ipvlanUsage(kind);
   if (kind === 'vlan') return VLAN_USAGE;
   if (kind === 'veth') return VETH_USAGE;
+  // A kind without its own print_help: ip/iplink.c prints the generic line (j-grammar).
+  if (kind === 'dummy') return 'Usage: ... dummy\n';
   return null;
 }
 

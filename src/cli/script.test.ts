@@ -87,7 +87,7 @@ test('ip netns exec NS bash enters NS until exit; ip netns exec NS CMD runs one 
   );
   assert.equal(output(), 'E:Cannot open network namespace "nosuch": No such file or directory\n');
   assert.equal(sh.netns, undefined);
-  assert.equal(sh.status, 1);
+  assert.equal(sh.status, 255); // j-grammar: `ip netns exec nosuch true` → [exit 255]
 });
 
 test('the interactive prompt shows the entered namespace', async () => {

@@ -520,6 +520,16 @@ export class Shell {
     }
   }
 
+  /** True when `name` is a builtin or a tool this shell can run. */
+  #knows(name: string): boolean {
+    return (
+      SHELL_BUILTINS.includes(name) ||
+      name === 'ip' ||
+      BUILTIN_TOOLS.has(name) ||
+      this.env.tools?.has(name) === true
+    );
+  }
+
   #ipEnv(netns: string | undefined, out: (t: string) => void, err: (t: string) => void): IpEnv {
     return {
       api: this.env.api,
@@ -527,7 +537,15 @@ export class Shell {
       stdout: out,
       stderr: err,
       ...(this.env.readFile === undefined ? {} : { readFile: this.env.readFile }),
-      exec: (ns, argv) => this.run(argv, ns, out, err),
+      exec: async (ns, argv) => {
+        // ip netns exec execvp()s the program itself: an unknown one is its error, not bash's.
+        const name = argv[0] ?? '';
+        if (!this.#knows(name)) {
+          err(`exec of "${name}" failed: No such file or directory\n`);
+          return 1;
+        }
+        return this.run(argv, ns, out, err);
+      },
     };
   }
 

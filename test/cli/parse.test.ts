@@ -158,7 +158,7 @@ const ERRORS: readonly (readonly [string, string, number])[] = [
     255,
   ],
   ['-n nsx link', 'Cannot open network namespace "nsx": No such file or directory\n', 255],
-  ['netns add ns0', 'Cannot create namespace file "/var/run/netns/ns0": File exists\n', 1],
+  ['netns add ns0', 'Cannot create namespace file "/run/netns/ns0": File exists\n', 1],
 ];
 
 for (const [line, err, status] of ERRORS) {
