@@ -527,10 +527,11 @@ async function pingLoop(
             continue;
           }
         }
-        // Hard local error: iputils pretends the packet was sent.
+        // Hard local error: iputils pretends the packet was sent. oom_count is only reset
+        // by a successful send, so after one exhausted retry series every later ENOBUFS
+        // fails at once (h-l3-traffic h2: 3 requests, 7 + 1 + 1 = 9 attempts).
         st.ntransmitted++;
         st.lastSend = now;
-        oomCount = 0;
         nextSend = now + o.interval;
         // EMSGSIZE is reported through the error queue as a local error, which ping
         // counts without a sendmsg line (l-ping: `-s 70000` prints nothing).

@@ -10,7 +10,9 @@ import { ArpPacket, buildArpFrame, parseArp } from '../wire/arp.ts';
 import { ETH_P_ARP, ETH_P_IP, IFF_LOOPBACK, IFF_NOARP } from '../uapi/if.ts';
 import {
   NUD_NOARP,
+  RTN_BROADCAST,
   RTN_LOCAL,
+  RT_TABLE_LOCAL,
   RTN_UNICAST,
   RT_SCOPE_HOST,
   RT_SCOPE_LINK,
@@ -42,15 +44,19 @@ const PROXY_DELAY = 800 * NS_PER_MS;
 const arpOps: NeighProtoOps = {
   family: 'ipv4',
   construct(n) {
+    // arp_constructor: the address type comes first, so a group keeps its group MAC
+    // even on a NOARP device (h-l3-traffic h3: 239.1.1.1 → 01:00:5e:01:01:01 on an l3
+    // slave, V6-4); other NOARP/loopback entries take the device's own address, and a
+    // broadcast (limited or a local `brd` route) the device broadcast.
     const dev = n.dev;
     const key = n.key as Ipv4Addr;
-    if ((dev.flags & (IFF_NOARP | IFF_LOOPBACK)) !== 0) {
-      n.state = NUD_NOARP;
-      n.lladdr = dev.address;
-    } else if (ipv4IsMulticast(key)) {
+    if (ipv4IsMulticast(key)) {
       n.state = NUD_NOARP;
       n.lladdr = MacAddr.fromBytes(ipv4McMac(key));
-    } else if (key === 0xffffffff) {
+    } else if ((dev.flags & (IFF_NOARP | IFF_LOOPBACK)) !== 0) {
+      n.state = NUD_NOARP;
+      n.lladdr = dev.address;
+    } else if (key === 0xffffffff || isBroadcastAddr(dev.netns, key)) {
       n.state = NUD_NOARP;
       n.lladdr = dev.broadcast;
     }
@@ -67,7 +73,7 @@ const arpOps: NeighProtoOps = {
     const dev = n.dev;
     writeEth(skb, n.lladdr as MacAddr, dev.address, ETH_P_IP);
     skb.dev = dev;
-    dev.netns.kernel.devQueueXmit(skb);
+    return dev.netns.kernel.devQueueXmit(skb);
   },
 };
 
@@ -85,8 +91,13 @@ export function arpTable(ns: NetNamespace): NeighTable {
 export function arpNeighOutput(dev: NetDevice, nexthop: Ipv4Addr, skb: SkBuff): 'ok' | 'drop' {
   const tbl = arpTable(dev.netns);
   const n = tbl.lookup(dev, nexthop) ?? tbl.create(dev, nexthop);
-  neighOutput(n, skb);
-  return 'ok';
+  return neighOutput(n, skb);
+}
+
+/** inet_addr_type_dev_table's RTN_BROADCAST: a `broadcast` route for `addr` in table local. */
+function isBroadcastAddr(ns: NetNamespace, addr: Ipv4Addr): boolean {
+  const r = fibLookup(ns, 4, addr, { table: RT_TABLE_LOCAL });
+  return r !== null && r.type === RTN_BROADCAST && r.dstLen === 32;
 }
 
 /** Sends one ARP packet on `dev` (arp_send_dst). Nothing is sent on NOARP devices. */
@@ -283,8 +294,10 @@ export function arpNetdevEvent(ev: NetdevEvent): void {
       tbl.flushDev(dev, true);
       break;
     case 'NETDEV_CHANGE':
-      // neigh_carrier_down: losing carrier drops the learnt entries.
-      if (!dev.carrier) tbl.flushDev(dev, false);
+      // A NOARP toggle invalidates every entry (their addresses came from the old rule:
+      // neigh_changeaddr, MODE-2); losing carrier drops the learnt ones (neigh_carrier_down).
+      if (((ev.flagsChanged ?? 0) & IFF_NOARP) !== 0) tbl.flushDev(dev, false);
+      else if (!dev.carrier) tbl.flushDev(dev, false);
       break;
     default:
       break;

@@ -40,7 +40,7 @@ import {
 import { ETHERNET_HEADER_LEN } from '../wire/ethernet.ts';
 import { IPV4_HEADER_LEN, Ipv4Packet } from '../wire/ipv4.ts';
 import { setBe16 } from '../wire/bytes.ts';
-import { ETH_P_IP, IFF_LOOPBACK, IFF_NOARP } from '../uapi/if.ts';
+import { ETH_P_IP, IFF_LOOPBACK } from '../uapi/if.ts';
 import {
   IPPROTO_ICMP,
   IPPROTO_UDP,
@@ -176,9 +176,9 @@ export function ipRouteOutput(ns: NetNamespace, flow: Ipv4Flow): Ipv4OutRoute {
     const d = saddr !== 0 ? saddr : ipv4(0x7f000001);
     return mkOut('local', loopbackOf(ns), null, saddr !== 0 ? saddr : d, d, null);
   }
-  if (daddr === IPV4_BROADCAST && oif === null) {
-    // The limited broadcast needs a device: the one owning the source (or an error).
-    const dev = saddr !== 0 ? ipDevFind(ns, saddr) : undefined;
+  if (daddr === IPV4_BROADCAST && oif === null && saddr !== 0) {
+    // With a source, the limited broadcast leaves the device owning it (or fails).
+    const dev = ipDevFind(ns, saddr);
     if (dev === undefined) throw new ErrnoError('ENETUNREACH');
     return mkOut('broadcast', dev, null, saddr, daddr, null);
   }
@@ -205,6 +205,9 @@ export function ipRouteOutput(ns: NetNamespace, flow: Ipv4Flow): Ipv4OutRoute {
         : inetSelectAddr(dev, (r.gateway as Ipv4Addr | null) ?? 0, r.scope);
   }
   if (ipv4IsLoopback(daddr) && (dev.flags & IFF_LOOPBACK) === 0) throw new ErrnoError('EINVAL');
+  // __mkroute_output: without a source the limited broadcast follows the route that
+  // matches it (e.g. `default dev X`), as a broadcast with no gateway (SC-23, h3).
+  if (daddr === IPV4_BROADCAST) return mkOut('broadcast', dev, null, saddr, daddr, null);
   let type: Ipv4OutRoute['type'] = 'unicast';
   if (r.type === RTN_BROADCAST) type = 'broadcast';
   else if (r.type === RTN_MULTICAST || ipv4IsMulticast(daddr)) type = 'multicast';
@@ -564,10 +567,22 @@ export function ipBuildSkb(
 }
 
 /**
+ * What the output path returns to a local sender (Linux: the return code of
+ * ip_local_out): 'ok' (sent, queued for neighbour resolution, or stolen), 'xmit-drop'
+ * (the device's transmit dropped it, NET_XMIT_DROP, which ip_send_skb turns into
+ * ENOBUFS through net_xmit_errno) or 'drop' (dropped before any device).
+ */
+export type LocalOutResult = 'ok' | 'drop' | 'xmit-drop';
+
+/**
  * Linux: ip_local_out. Fixes total length and checksum, runs netfilter OUTPUT in `ns`
  * and sends along `rt`. Returns 'drop' when something on the way dropped it.
  */
 export function ipLocalOut(ns: NetNamespace, skb: SkBuff, rt: Ipv4OutRoute): 'ok' | 'drop' {
+  return localOut(ns, skb, rt) === 'ok' ? 'ok' : 'drop';
+}
+
+function localOut(ns: NetNamespace, skb: SkBuff, rt: Ipv4OutRoute): LocalOutResult {
   const kernel = ns.kernel;
   skb.unshare();
   const region = skb.data.subarray(skb.network);
@@ -591,7 +606,7 @@ export function ipLocalOut(ns: NetNamespace, skb: SkBuff, rt: Ipv4OutRoute): 'ok
 }
 
 /** Linux: ip_output / ip_mc_output — POSTROUTING, local copies of group packets, MTU. */
-export function ipOutput(ns: NetNamespace, skb: SkBuff, rt: Ipv4OutRoute): 'ok' | 'drop' {
+export function ipOutput(ns: NetNamespace, skb: SkBuff, rt: Ipv4OutRoute): LocalOutResult {
   const kernel = ns.kernel;
   skb.dev = rt.dev;
   skb.protocol = ETH_P_IP;
@@ -662,24 +677,23 @@ export function writeEth(skb: SkBuff, dst: MacAddr, src: MacAddr, ethertype: num
   setBe16(skb.data, 12, ethertype);
 }
 
-/** Linux: ip_finish_output2 — pick the neighbour (gateway or destination) and send. */
-function ipFinishOutput2(skb: SkBuff, rt: Ipv4OutRoute, dst: Ipv4Addr): 'ok' | 'drop' {
+/**
+ * Linux: ip_finish_output2 — every destination goes through the ARP table
+ * (ip_neigh_for_gw): group destinations and NOARP devices get NUD_NOARP entries that
+ * `ip neigh show nud all` lists (V6-4). A device drop is reported as 'xmit-drop'.
+ */
+function ipFinishOutput2(skb: SkBuff, rt: Ipv4OutRoute, dst: Ipv4Addr): LocalOutResult {
   const dev = rt.dev;
   if ((dev.flags & IFF_LOOPBACK) !== 0) {
     writeEth(skb, dev.address, dev.address, ETH_P_IP);
-    return dev.netns.kernel.devQueueXmit(skb);
-  }
-  if (rt.type === 'broadcast' || rt.type === 'multicast') {
-    writeEth(skb, groupMac({ ...rt, dst }), dev.address, ETH_P_IP);
-    return dev.netns.kernel.devQueueXmit(skb);
-  }
-  if ((dev.flags & IFF_NOARP) !== 0) {
-    // arp_constructor: NOARP devices use their own address as the neighbour's.
-    writeEth(skb, dev.address, dev.address, ETH_P_IP);
-    return dev.netns.kernel.devQueueXmit(skb);
+    return xmitRc(dev.netns.kernel.devQueueXmit(skb));
   }
   const nexthop = rt.gateway ?? dst;
-  return arpNeighOutput(dev, nexthop, skb);
+  return xmitRc(arpNeighOutput(dev, nexthop, skb));
+}
+
+function xmitRc(v: 'ok' | 'drop'): LocalOutResult {
+  return v === 'ok' ? 'ok' : 'xmit-drop';
 }
 
 /** Sends a payload from a local socket or the kernel (ICMP): build, OUTPUT, send. */
@@ -688,9 +702,9 @@ export function ipSendPayload(
   rt: Ipv4OutRoute,
   payload: Uint8Array,
   opts: Ipv4SendOptions,
-): 'ok' | 'drop' {
+): LocalOutResult {
   const skb = ipBuildSkb(ns, rt, payload, opts);
-  return ipLocalOut(ns, skb, rt);
+  return localOut(ns, skb, rt);
 }
 
 /** Route scope names used by callers choosing a source. */

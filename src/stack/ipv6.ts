@@ -38,7 +38,7 @@ import {
   ICMPV6_ADM_PROHIBITED,
 } from '../wire/icmpv6.ts';
 import { setBe16 } from '../wire/bytes.ts';
-import { ETH_P_IPV6, IFF_LOOPBACK, IFF_NOARP } from '../uapi/if.ts';
+import { ETH_P_IPV6, IFF_LOOPBACK } from '../uapi/if.ts';
 import {
   IPPROTO_ICMPV6,
   IPPROTO_NONE,
@@ -48,7 +48,7 @@ import {
 } from '../uapi/rtnetlink.ts';
 import { in6DevGet, ipv6DevGetSaddr, ipv6GetIfaddr } from './addrconf.ts';
 import { icmpv6Rcv, icmpv6Send } from './icmpv6.ts';
-import { L3MDEV_RCV, writeEth, type L3mdevRcv } from './ipv4.ts';
+import { L3MDEV_RCV, writeEth, type L3mdevRcv, type LocalOutResult } from './ipv4.ts';
 import { ipv6ChkMcastAddr } from './mcast.ts';
 import { ndiscNeighOutput } from './ndisc.ts';
 import type { NetDevice } from './netdev.ts';
@@ -393,6 +393,10 @@ export function ip6BuildSkb(rt: Ipv6OutRoute, payload: Uint8Array, opts: Ipv6Sen
 
 /** Linux: ip6_local_out — payload length fixed, netfilter OUTPUT, then ip6Output. */
 export function ip6LocalOut(ns: NetNamespace, skb: SkBuff, rt: Ipv6OutRoute): 'ok' | 'drop' {
+  return localOut(ns, skb, rt) === 'ok' ? 'ok' : 'drop';
+}
+
+function localOut(ns: NetNamespace, skb: SkBuff, rt: Ipv6OutRoute): LocalOutResult {
   const kernel = ns.kernel;
   skb.unshare();
   const len = skb.data.length - skb.network;
@@ -413,7 +417,7 @@ export function ip6LocalOut(ns: NetNamespace, skb: SkBuff, rt: Ipv6OutRoute): 'o
 }
 
 /** Linux: ip6_output + ip6_finish_output2. */
-export function ip6Output(ns: NetNamespace, skb: SkBuff, rt: Ipv6OutRoute): 'ok' | 'drop' {
+export function ip6Output(ns: NetNamespace, skb: SkBuff, rt: Ipv6OutRoute): LocalOutResult {
   const kernel = ns.kernel;
   const dev = rt.dev;
   skb.dev = dev;
@@ -433,26 +437,29 @@ export function ip6Output(ns: NetNamespace, skb: SkBuff, rt: Ipv6OutRoute): 'ok'
   return ip6FinishOutput2(skb, rt);
 }
 
-function ip6FinishOutput2(skb: SkBuff, rt: Ipv6OutRoute): 'ok' | 'drop' {
+/**
+ * Linux: ip6_finish_output2 — the neighbour comes from the ND table for every
+ * destination (NUD_NOARP entries for groups and NOARP devices, V6-4); a device drop is
+ * reported as 'xmit-drop' (ENOBUFS for a local sender).
+ */
+function ip6FinishOutput2(skb: SkBuff, rt: Ipv6OutRoute): LocalOutResult {
   const dev = rt.dev;
   const kernel = dev.netns.kernel;
   const dst = rt.dst;
   if ((dev.flags & IFF_LOOPBACK) !== 0) {
     writeEth(skb, dev.address, dev.address, ETH_P_IPV6);
-    return kernel.devQueueXmit(skb);
+    return xmitRc(kernel.devQueueXmit(skb));
   }
   if (dst.isMulticast) {
     // ip6_finish_output2: a copy goes up our own stack when we are in the group.
     if (skb.pktType === 'outgoing' && ipv6ChkMcastAddr(dev, dst))
       loopbackCopy(skb, dev, ipv6MulticastMac(dst));
-    writeEth(skb, ipv6MulticastMac(dst), dev.address, ETH_P_IPV6);
-    return kernel.devQueueXmit(skb);
   }
-  if ((dev.flags & IFF_NOARP) !== 0) {
-    writeEth(skb, dev.address, dev.address, ETH_P_IPV6);
-    return kernel.devQueueXmit(skb);
-  }
-  return ndiscNeighOutput(dev, rt.gateway ?? dst, skb);
+  return xmitRc(ndiscNeighOutput(dev, rt.gateway ?? dst, skb));
+}
+
+function xmitRc(v: 'ok' | 'drop'): LocalOutResult {
+  return v === 'ok' ? 'ok' : 'xmit-drop';
 }
 
 function loopbackCopy(skb: SkBuff, dev: NetDevice, mac: MacAddr): void {
@@ -471,8 +478,8 @@ export function ip6SendPayload(
   rt: Ipv6OutRoute,
   payload: Uint8Array,
   opts: Ipv6SendOptions,
-): 'ok' | 'drop' {
-  return ip6LocalOut(ns, ip6BuildSkb(rt, payload, opts), rt);
+): LocalOutResult {
+  return localOut(ns, ip6BuildSkb(rt, payload, opts), rt);
 }
 
 /**

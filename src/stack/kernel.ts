@@ -59,6 +59,8 @@ export interface NetdevEvent {
    * namespaces (Linux: reg_state stays NETREG_REGISTERED during the move).
    */
   readonly netnsMove?: boolean;
+  /** NETDEV_CHANGE from dev_change_flags: the flags that changed (netdev_notifier_change_info). */
+  readonly flagsChanged?: number;
 }
 
 /**
@@ -349,7 +351,7 @@ export class Kernel {
     else if (!wantUp && dev.isUp) this.devClose(dev);
     if (other !== 0 && (old ^ dev.flags) & other) {
       dev.ops.setRxMode?.(dev);
-      this.notify({ type: 'NETDEV_CHANGE', dev });
+      this.notify({ type: 'NETDEV_CHANGE', dev, flagsChanged: (old ^ dev.flags) & other });
     }
   }
 

@@ -48,14 +48,16 @@ import { ipv6DevConf } from './sysctl.ts';
 const ndOps: NeighProtoOps = {
   family: 'ipv6',
   construct(n) {
+    // ndisc_constructor: a multicast key maps to its group MAC first, even on NOARP
+    // devices; other NOARP/loopback entries take the device's own address (V6-4).
     const dev = n.dev;
     const key = n.key as Ipv6Addr;
-    if ((dev.flags & (IFF_NOARP | IFF_LOOPBACK)) !== 0) {
-      n.state = NUD_NOARP;
-      n.lladdr = dev.address;
-    } else if (key.isMulticast) {
+    if (key.isMulticast) {
       n.state = NUD_NOARP;
       n.lladdr = ipv6MulticastMac(key);
+    } else if ((dev.flags & (IFF_NOARP | IFF_LOOPBACK)) !== 0) {
+      n.state = NUD_NOARP;
+      n.lladdr = dev.address;
     }
   },
   solicit(n, dstMac, skb) {
@@ -70,7 +72,7 @@ const ndOps: NeighProtoOps = {
     const dev = n.dev;
     writeEth(skb, n.lladdr as MacAddr, dev.address, ETH_P_IPV6);
     skb.dev = dev;
-    dev.netns.kernel.devQueueXmit(skb);
+    return dev.netns.kernel.devQueueXmit(skb);
   },
 };
 
@@ -88,8 +90,7 @@ export function ndTable(ns: NetNamespace): NeighTable {
 export function ndiscNeighOutput(dev: NetDevice, nexthop: Ipv6Addr, skb: SkBuff): 'ok' | 'drop' {
   const tbl = ndTable(dev.netns);
   const n = tbl.lookup(dev, nexthop) ?? tbl.create(dev, nexthop);
-  neighOutput(n, skb);
-  return 'ok';
+  return neighOutput(n, skb);
 }
 
 function sendNd(
@@ -273,11 +274,12 @@ function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** ND's netdevice notifier: entries go with the link (ndisc_netdev_event → neigh_ifdown). */
-export function ndiscNetdevEvent(dev: NetDevice, type: string): void {
+export function ndiscNetdevEvent(dev: NetDevice, type: string, flagsChanged = 0): void {
   const tbl = ndTable(dev.netns);
   if (type === 'NETDEV_DOWN' || type === 'NETDEV_UNREGISTER') tbl.flushDev(dev, true);
   else if (type === 'NETDEV_CHANGEADDR') tbl.flushDev(dev, false);
-  else if (type === 'NETDEV_CHANGE' && !dev.carrier) tbl.flushDev(dev, false);
+  else if (type === 'NETDEV_CHANGE' && ((flagsChanged & IFF_NOARP) !== 0 || !dev.carrier))
+    tbl.flushDev(dev, false);
 }
 
 /** Checks an ND message's checksum (for callers outside icmpv6). */

@@ -29,7 +29,7 @@ import {
   NUD_REACHABLE,
   NUD_STALE,
 } from '../uapi/rtnetlink.ts';
-import type { NetDevice } from './netdev.ts';
+import type { NetDevice, XmitResult } from './netdev.ts';
 import type { NetNamespace } from './netns.ts';
 import { NS_PER_MS, NS_PER_SEC, type Timer } from './scheduler.ts';
 import type { SkBuff } from './skb.ts';
@@ -63,7 +63,7 @@ export interface NeighProtoOps {
   /** A queued packet could not be resolved (arp_error_report / ndisc_error_report). */
   errorReport(n: Neighbour, skb: SkBuff): void;
   /** Transmits a packet whose Ethernet header must be filled with `n`'s address. */
-  xmit(n: Neighbour, skb: SkBuff): void;
+  xmit(n: Neighbour, skb: SkBuff): XmitResult;
 }
 
 /** One neighbour entry (Linux: struct neighbour). */
@@ -184,7 +184,8 @@ export class NeighTable {
    */
   flushDev(dev: NetDevice, all: boolean): void {
     for (const n of [...(this.#byDev.get(dev)?.values() ?? [])]) {
-      if (!all && (n.state & (NUD_PERMANENT | NUD_NOARP)) !== 0) continue;
+      // neigh_flush_dev: only permanent entries survive; NOARP ones are rebuilt on use.
+      if (!all && (n.state & NUD_PERMANENT) !== 0) continue;
       this.remove(n);
     }
     if (all) {
@@ -320,14 +321,17 @@ export function neighEventSend(n: Neighbour, skb: SkBuff | null): boolean {
   return false;
 }
 
-/** Linux: neigh_resolve_output — sends now or after resolution. */
-export function neighOutput(n: Neighbour, skb: SkBuff): void {
+/**
+ * Linux: neigh_resolve_output — sends now (the device's verdict, which a local sender
+ * sees as ENOBUFS on a drop) or after resolution ('ok': queued or dropped silently).
+ */
+export function neighOutput(n: Neighbour, skb: SkBuff): XmitResult {
   if ((n.state & NUD_CONNECTED) !== 0 && n.lladdr !== null) {
     n.used = n.now;
-    n.table.ops.xmit(n, skb);
-    return;
+    return n.table.ops.xmit(n, skb);
   }
-  if (neighEventSend(n, skb) && n.lladdr !== null) n.table.ops.xmit(n, skb);
+  if (neighEventSend(n, skb) && n.lladdr !== null) return n.table.ops.xmit(n, skb);
+  return 'ok';
 }
 
 /**

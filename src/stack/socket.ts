@@ -38,7 +38,13 @@ import { Ipv6Packet, ipv6UpperLayer } from '../wire/ipv6.ts';
 import { UDP_HEADER_LEN, UdpPacket } from '../wire/udp.ts';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP } from '../uapi/rtnetlink.ts';
 import { ipDevFind, ipMcDecGroup, ipMcIncGroup } from './inet.ts';
-import { ipRouteOutput, ipSendPayload, IP_DEFAULT_TTL, type Ipv4OutRoute } from './ipv4.ts';
+import {
+  ipRouteOutput,
+  ipSendPayload,
+  IP_DEFAULT_TTL,
+  type Ipv4OutRoute,
+  type LocalOutResult,
+} from './ipv4.ts';
 import { ip6RouteOutput, ip6SendPayload, ipv6DevFind, type Ipv6OutRoute } from './ipv6.ts';
 import { ipv6McDec, ipv6McInc } from './mcast.ts';
 import type { NetDevice } from './netdev.ts';
@@ -242,18 +248,23 @@ export class Socket {
     const headerLen = rt.family === 4 ? 20 : 40;
     // No local fragmentation: what does not fit the path MTU is refused (EMSGSIZE).
     if (payload.length + headerLen > rt.mtu) throw new ErrnoError('EMSGSIZE');
+    let rc: LocalOutResult;
     if (rt.family === 4) {
       const connected = this.remoteAddr !== null;
       const ident = connected ? this.inetId++ & 0xffff : 0;
-      ipSendPayload(this.ns, rt, payload, {
+      rc = ipSendPayload(this.ns, rt, payload, {
         protocol,
         ttl,
         dontFrag: !multicast && rt.type !== 'broadcast',
         ident,
       });
     } else {
-      ip6SendPayload(this.ns, rt, payload, { nextHeader: protocol, hopLimit: ttl });
+      rc = ip6SendPayload(this.ns, rt, payload, { nextHeader: protocol, hopLimit: ttl });
     }
+    // ip_send_skb / ip6_send_skb: a device drop (NET_XMIT_DROP) is ENOBUFS through
+    // net_xmit_errno. Ping sockets return it (ping_v4_sendmsg); UDP only with IP_RECVERR,
+    // which these sockets do not offer (udp_send_skb counts SNDBUFERRORS and succeeds).
+    if (rc === 'xmit-drop' && this.kind === 'ping') throw new ErrnoError('ENOBUFS');
   }
 
   /** recvfrom(2): the next datagram, or null (EAGAIN). */

@@ -40,7 +40,7 @@ export function installInetStack(kernel: Kernel): void {
     inetNetdevEvent(ev);
     arpNetdevEvent(ev);
     addrconfNetdevEvent(ev);
-    ndiscNetdevEvent(dev, ev.type);
+    ndiscNetdevEvent(dev, ev.type, ev.flagsChanged);
     if (ev.type === 'NETDEV_UNREGISTER') sysctlDevExit(dev);
   });
   kernel.registerPernet({

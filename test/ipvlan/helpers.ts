@@ -10,11 +10,7 @@ import { startTcpdump } from '../../src/cli/tcpdump.ts';
 import type { Kernel } from '../../src/stack/kernel.ts';
 import type { LinkStats64, NetDevice } from '../../src/stack/netdev.ts';
 import type { NetNamespace } from '../../src/stack/netns.ts';
-import { addRoute } from '../../src/stack/route.ts';
-import { neighAdd } from '../../src/stack/stack.ts';
 import { nftCommand } from '../../src/stack/netfilter/api.ts';
-import { RTN_LOCAL } from '../../src/uapi/rtnetlink.ts';
-import { MacAddr, isIpv4, parseIp, type IpAddr } from '../../src/wire/address.ts';
 import {
   findRecord,
   maskVariable,
@@ -91,34 +87,6 @@ export class Lab {
   /** How many packets namespace `ns` dropped for `reason` (the kernel's drop counters). */
   drops(ns: string | null, reason: string): number {
     return this.net(ns).drops.get(reason as never) ?? 0;
-  }
-
-  // TODO(#5): `ip route add` / `ip neigh replace` through the CLI once rtnl implements
-  // RTM_NEWROUTE and RTM_NEWNEIGH (they answer EOPNOTSUPP today).
-  route(
-    ns: string | null,
-    prefix: string,
-    opts: { dev?: string; via?: string; local?: boolean } = {},
-  ): void {
-    const [a, len] = prefix === 'default' ? ['0.0.0.0', '0'] : prefix.split('/');
-    const dst = parseIp(a ?? '') as IpAddr;
-    const family = isIpv4(dst) ? 4 : 6;
-    addRoute(this.net(ns), {
-      family,
-      dst,
-      dstLen: Number(len ?? (family === 4 ? 32 : 128)),
-      ...(opts.dev === undefined ? {} : { dev: this.dev(ns, opts.dev) }),
-      ...(opts.via === undefined ? {} : { gateway: parseIp(opts.via) as IpAddr }),
-      ...(opts.local === true ? { type: RTN_LOCAL, table: 255 } : {}),
-    });
-  }
-
-  neigh(ns: string | null, ip: string, mac: string, dev: string): void {
-    neighAdd(
-      this.net(ns),
-      { dev: this.dev(ns, dev), dst: parseIp(ip) as IpAddr, lladdr: MacAddr.parse(mac)! },
-      'replace',
-    );
   }
 
   /** `nft ARGV` in `ns` (`-f FILE` reads `file`); asserts success, returns stdout. */

@@ -8,12 +8,11 @@ import { World, type Host } from '../../src/emu/world.ts';
 import { registerIpvlanKind } from '../../src/ipvlan/link-ops.ts';
 import { ipvlanModuleInit } from '../../src/ipvlan/main.ts';
 import { createRtnl, type Rtnl } from '../../src/rtnl/server.ts';
-import { addRoute } from '../../src/stack/route.ts';
 import { installInetStack } from '../../src/stack/stack.ts';
 import { conntrackGet, conntrackList } from '../../src/stack/netfilter/conntrack.ts';
 import { nftCommand } from '../../src/stack/netfilter/api.ts';
 import { echoRequest, openSocket } from '../../src/stack/socket.ts';
-import { MacAddr, ipv4, parseIpv4, type Ipv4Addr } from '../../src/wire/address.ts';
+import { MacAddr, parseIpv4, type Ipv4Addr } from '../../src/wire/address.ts';
 import { ip } from '../rtnl/harness.ts';
 
 interface Machine {
@@ -65,24 +64,15 @@ async function setup(mode: 'l3' | 'l3s', flags = '') {
     '-n ns1 addr add 10.2.0.11/24 dev ipvl1',
   ])
     await sh(world, host1, line);
-  // TODO(#5): through `ip route add` once rtnl implements RTM_NEWROUTE.
-  const k1 = host1.host.kernel;
-  for (const [ns, dev] of [
-    ['ns0', 'ipvl0'],
-    ['ns1', 'ipvl1'],
-  ] as const) {
-    const net = k1.requireNetns(ns);
-    addRoute(net, { family: 4, dst: ipv4(0), dstLen: 0, dev: net.getByName(dev)! });
-  }
-  for (const line of ['addr add 192.168.50.1/24 dev eth0', 'link set eth0 up'])
+  for (const line of ['-n ns0 route add default dev ipvl0', '-n ns1 route add default dev ipvl1'])
+    await sh(world, host1, line);
+  for (const line of [
+    'addr add 192.168.50.1/24 dev eth0',
+    'link set eth0 up',
+    'route add 10.1.0.0/24 via 192.168.50.2',
+    'route add 10.2.0.0/24 via 192.168.50.2',
+  ])
     await sh(world, ext, line);
-  for (const dst of ['10.1.0.0', '10.2.0.0'])
-    addRoute(ext.host.kernel.initNet, {
-      family: 4,
-      dst: parseIpv4(dst)!,
-      dstLen: 24,
-      gateway: parseIpv4('192.168.50.2')!,
-    });
   world.runUntilIdle(5_000_000_000);
   return { world, host1, ext };
 }
