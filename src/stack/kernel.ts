@@ -23,6 +23,7 @@ import {
   IF_OPER_UP,
 } from '../uapi/if.ts';
 import { be16 } from '../wire/bytes.ts';
+import { describe } from '../wire/describe.ts';
 import { MacAddr, type IpAddr } from '../wire/address.ts';
 import type { DropReason, TraceEvent } from './drop.ts';
 import { NetDevice, type NetDeviceInit, type RxHandler } from './netdev.ts';
@@ -582,6 +583,7 @@ export class Kernel {
         this.dropSkb(skb, 'DEV_READY');
         return;
       }
+      if (this.tracer !== null) this.trace(skb, dev, 'rx', describe(skb.data));
       if (this.taps.size > 0) this.#runTaps(skb, 'rx');
       if (
         (skb.protocol === ETH_P_8021Q || skb.protocol === ETH_P_8021AD) &&
@@ -636,6 +638,7 @@ export class Kernel {
       this.dropSkb(skb, 'DEV_READY');
       return 'drop';
     }
+    if (this.tracer !== null) this.trace(skb, dev, 'tx', describe(skb.data));
     if (this.taps.size > 0) this.#runTaps(skb, 'tx');
     return dev.ops.startXmit(skb, dev);
   }
