@@ -133,7 +133,6 @@ test('LINK-5: slave-to-slave delivery does not need the master up; traffic for t
   const w = await lab.sh('ip netns exec ns0 ping -c 1 -W 1 10.0.0.100');
   assert.equal(w.exit, 1);
   assert.ok(lab.stats(null, 'veth0').txDropped > before);
-  assert.equal(lab.stats('ext', 'veth1').rxPackets, lab.stats('ext', 'veth1').rxPackets);
 });
 
 test('LC-1 LC-2 CLI-9: create without a link, or on a missing device (c2b)', async () => {
