@@ -1,26 +1,62 @@
 // The Linux data-plane daemon's main thread: the control plane. It owns the fds (TAPs
-// in its own namespace, one AF_PACKET socket per master), the state directory, the
-// nftables ingress filters, and the watcher that follows each TAP into whatever
-// namespace plain iproute2 moved it to and learns its addresses, up/down state and
-// MTU from the real kernel. Frames never touch this thread: the engine runs in the I/O
+// in its own namespace; per master an AF_PACKET socket, raw IP sockets for L3/L3S
+// egress and, in L3S, an nfnetlink_log socket and raw sinks), the state directory, the
+// nftables tables, and the watcher that follows each TAP into whatever namespace plain
+// iproute2 moved it to and learns its addresses, up/down state, NOARP and MTU from
+// rtnetlink events in that namespace (watch.ts). Frames never touch this thread: the engine runs in the I/O
 // worker (engine.ts) and is configured between two batches through LoopHost.call.
 // Design and deviations: docs/linux-dataplane.md.
 
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { ERRNO, ErrnoError, strerror, type ErrnoName } from '../base/errno.ts';
 import { LoopHost } from '../backend/linux/host.ts';
 import { closeFd } from '../backend/linux/sys/fd.ts';
-import { getHwAddr, getMtu, ifIndex, setHwAddr, setMtu } from '../backend/linux/sys/netdev.ts';
+import { nflogConfig, NFULNL_CFG_CMD_BIND } from '../backend/linux/netlink-msg.ts';
+import {
+  AF_INET,
+  AF_INET6,
+  NETLINK_NETFILTER,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOCK_RAW,
+  SOL_SOCKET,
+  SO_RCVBUF,
+} from '../backend/linux/sys/constants.ts';
+import { check } from '../backend/linux/sys/errors.ts';
+import { libc } from '../backend/linux/sys/libc.ts';
+import {
+  getHwAddr,
+  getIfFlags,
+  getMtu,
+  ifIndex,
+  setHwAddr,
+  setIfFlags,
+  setMtu,
+} from '../backend/linux/sys/netdev.ts';
+import { netlinkSend, openNetlinkSocket } from '../backend/linux/sys/netlink.ts';
 import { NETNS_RUN_DIR, withNetns } from '../backend/linux/sys/netns.ts';
 import { openPacketSocket } from '../backend/linux/sys/packet.ts';
-import { openTap, setPersist, TUN_PATH } from '../backend/linux/sys/tun.ts';
+import { openRawIpSocket } from '../backend/linux/sys/rawip.ts';
+import {
+  openTap,
+  setOffload,
+  setPersist,
+  TAP_DEFAULT_OFFLOADS,
+  TUN_PATH,
+} from '../backend/linux/sys/tun.ts';
 import type { LinkMsg, LinkSelector, NetnsEntry, NewLinkRequest } from '../rtnl/messages.ts';
-import { ARPHRD_ETHER, IFF_UP, IPVLAN_MODE_L2, IPVLAN_MODE_L3 } from '../uapi/if.ts';
+import {
+  ARPHRD_ETHER,
+  IFF_NOARP,
+  IFF_UP,
+  IPVLAN_MODE_L2,
+  IPVLAN_MODE_L3,
+  IPVLAN_MODE_L3S,
+} from '../uapi/if.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 import type { EngineCall, EngineLinkFailure, EngineStats } from './engine.ts';
-import { IngressFilter, type Log } from './ingress.ts';
+import { IngressFilter, L3S_SINK_PROTO, type FilterMode, type Log } from './ingress.ts';
 import {
   ensureStateDir,
   loadState,
@@ -28,14 +64,14 @@ import {
   type DaemonState,
   type SlaveRecord,
 } from './state.ts';
-
-const run = promisify(execFile);
+import { NsWatch, type AddrInfo } from './watch.ts';
+import type { LinkEvent } from '../backend/linux/netlink-msg.ts';
 
 export interface DaemonOptions {
   readonly stateDir: string;
   readonly log?: Log;
-  /** How often every TAP is re-read from the real kernel (ms). Default 200. */
-  readonly pollMs?: number;
+  /** How often the rtnetlink sockets are read (ms). Default 10. */
+  readonly tickMs?: number;
 }
 
 interface Master {
@@ -45,6 +81,11 @@ interface Master {
   readonly mtu: number;
   readonly fd: number;
   readonly filter: IngressFilter;
+  /** Raw IP sockets bound to the master (L3/L3S egress); -1 when one failed to open. */
+  readonly raw4: number;
+  readonly raw6: number;
+  /** L3S: the nfnetlink_log socket and the raw sinks for protocol 253 (ingress.ts). */
+  l3sFds: number[];
 }
 
 interface Slave {
@@ -55,21 +96,8 @@ interface Slave {
   up: boolean;
   mtu: number;
   misses: number;
-}
-
-/** What `ip -j -d addr show dev X` prints for one device (the fields used). */
-interface IpJsonLink {
-  readonly ifindex: number;
-  readonly ifname: string;
-  readonly flags: readonly string[];
-  readonly mtu: number;
-  readonly address?: string;
-  readonly linkinfo?: { readonly info_kind?: string };
-  readonly addr_info?: readonly {
-    readonly family: string;
-    readonly local: string;
-    readonly prefixlen: number;
-  }[];
+  /** The TAP's last known ifindex in its current namespace (renumbered on a move). */
+  nsIfindex: number;
 }
 
 /** A refusal the daemon made on its own (duplicate address), kept for `status`. */
@@ -81,6 +109,11 @@ export interface Refusal {
 
 function ipArgs(ns: string | null, args: readonly string[]): string[] {
   return ns === null ? [...args] : ['-n', ns, ...args];
+}
+
+/** Runs `fn` in namespace `ns` (null: the daemon's own). */
+function inNs<T>(ns: string | null, fn: () => T): T {
+  return ns === null ? fn() : withNetns(ns, fn);
 }
 
 /** Serialises control work (requests, watcher rounds, failures) on the main thread. */
@@ -96,7 +129,9 @@ class Mutex {
 export class Daemon {
   readonly stateDir: string;
   readonly #log: Log;
-  readonly #pollMs: number;
+  readonly #tickMs: number;
+  readonly #watches = new Map<string | null, NsWatch>();
+  #ticks = 0;
   readonly #host: LoopHost;
   readonly #state: DaemonState;
   readonly #masters = new Map<string, Master>();
@@ -109,7 +144,7 @@ export class Daemon {
   private constructor(options: DaemonOptions, host: LoopHost, state: DaemonState) {
     this.stateDir = options.stateDir;
     this.#log = options.log ?? ((line) => process.stderr.write(`ipvlan daemon: ${line}\n`));
-    this.#pollMs = options.pollMs ?? 200;
+    this.#tickMs = options.tickMs ?? 10;
     this.#host = host;
     this.#state = state;
     host.onEvent((body) => {
@@ -147,7 +182,10 @@ export class Daemon {
     await this.#mutex.run(() => undefined);
     await this.#host.stop();
     for (const s of this.#slaves.values()) closeFd(s.fd);
-    for (const m of this.#masters.values()) closeFd(m.fd);
+    for (const m of this.#masters.values())
+      for (const fd of [m.fd, m.raw4, m.raw6, ...m.l3sFds]) if (fd >= 0) closeFd(fd);
+    for (const w of this.#watches.values()) w.close();
+    this.#watches.clear();
   }
 
   #engine<T = unknown>(call: EngineCall): Promise<T> {
@@ -181,6 +219,18 @@ export class Daemon {
     const mtu = getMtu(name);
     const sock = openPacketSocket({ ifname: name });
     const filter = new IngressFilter(name, ifindex, this.#log);
+    const raw = (family: 4 | 6): number => {
+      try {
+        return openRawIpSocket(family, name);
+      } catch (err) {
+        this.#log(
+          `warning: no IPv${family} raw socket on ${name} (${(err as Error).message}): l3/l3s egress of that family is dropped`,
+        );
+        return -1;
+      }
+    };
+    const raw4 = raw(4);
+    const raw6 = raw(6);
     try {
       await this.#engine({
         op: 'attachMaster',
@@ -189,13 +239,25 @@ export class Daemon {
         mac: hw.mac.toString(),
         mtu,
         link: { fd: sock.fd, name, kind: 'packet', vnetHdrLen: sock.vnetHdrLen },
+        raw4Fd: raw4,
+        raw6Fd: raw6,
       });
     } catch (err) {
-      closeFd(sock.fd);
+      for (const fd of [sock.fd, raw4, raw6]) if (fd >= 0) closeFd(fd);
       throw err;
     }
     filter.install();
-    const m: Master = { name, ifindex, mac: hw.mac.toString(), mtu, fd: sock.fd, filter };
+    const m: Master = {
+      name,
+      ifindex,
+      mac: hw.mac.toString(),
+      mtu,
+      fd: sock.fd,
+      filter,
+      raw4,
+      raw6,
+      l3sFds: [],
+    };
     this.#masters.set(name, m);
     return m;
   }
@@ -262,13 +324,6 @@ export class Daemon {
   }
 
   async #newLink(req: NewLinkRequest): Promise<void> {
-    const info = req.linkinfo;
-    // A create without `mode` asks for the kernel's default, L3 (LC-8).
-    const dflt = req.nlm.create === true ? IPVLAN_MODE_L3 : IPVLAN_MODE_L2;
-    if (info?.kind === 'ipvlan' && (info.data?.mode ?? dflt) !== IPVLAN_MODE_L2)
-      // L3/L3S need egress routed by the real master namespace (docs/linux-dataplane.md);
-      // until that exists a slave in those modes would silently lose its traffic.
-      throw new ErrnoError('EOPNOTSUPP', 'the ipvlan daemon supports mode l2 only so far');
     if (req.nlm.create !== true) return this.#changeLink(req);
     if (req.linkinfo?.kind !== 'ipvlan')
       throw new ErrnoError('EOPNOTSUPP', 'the ipvlan daemon creates only ipvlan links');
@@ -294,6 +349,9 @@ export class Daemon {
       setPersist(tap.fd, true, tap.name);
       setHwAddr(tap.name, getHwAddr(master.name).mac);
       setMtu(tap.name, req.mtu ?? master.mtu);
+      // A create without `mode` gets the kernel's default, L3 (LC-8).
+      const mode = req.linkinfo.data?.mode ?? IPVLAN_MODE_L3;
+      this.#tapMode(tap.fd, null, tap.name, mode);
       const ifindex = ifIndex(tap.name);
       const data = req.linkinfo.data;
       await this.#rtnl('newLink', [
@@ -329,7 +387,16 @@ export class Daemon {
         moveTap(tap.name, null, req.netns.name);
         rec.netns = req.netns.name;
       }
-      this.#slaves.set(tap.name, { rec, fd: tap.fd, fed: new Set(), up: false, mtu: 0, misses: 0 });
+      this.#slaves.set(tap.name, {
+        rec,
+        fd: tap.fd,
+        fed: new Set(),
+        up: false,
+        mtu: 0,
+        misses: 0,
+        nsIfindex: ifindex,
+      });
+      await this.#portMode(master, rec.mode);
       this.#save();
       this.#log(`${tap.name}: created on ${master.name} (${describeMode(rec)})`);
     } catch (err) {
@@ -359,10 +426,11 @@ export class Daemon {
     // Up/down and MTU belong to the real TAP: the watcher carries them to the engine.
     if (slave !== undefined && ((req.change ?? 0) & IFF_UP) !== 0) {
       const up = ((req.flags ?? 0) & IFF_UP) !== 0;
-      await run(
-        'ip',
-        ipArgs(slave.rec.netns, ['link', 'set', 'dev', slave.rec.name, up ? 'up' : 'down']),
-      );
+      const name = slave.rec.name;
+      inNs(slave.rec.netns, () => {
+        const f = getIfFlags(name);
+        setIfFlags(name, up ? f | IFF_UP : f & ~IFF_UP);
+      });
     }
     const forward: NewLinkRequest = { ...rest };
     if (
@@ -376,11 +444,17 @@ export class Daemon {
       const info = await this.#rtnl<LinkMsg>('getLink', [{}, { ifindex: slave.rec.ifindex }]);
       if (info.linkinfo?.kind === 'ipvlan') {
         // The mode and flags are the port's: every slave of this master follows.
+        const mode = info.linkinfo.data.mode;
         for (const s of this.#slaves.values())
           if (s.rec.master === slave.rec.master) {
-            s.rec.mode = info.linkinfo.data.mode;
+            const changed = s.rec.mode !== mode;
+            s.rec.mode = mode;
             s.rec.flags = info.linkinfo.data.flags;
+            // ipvlan_set_port_mode: NOARP follows the mode on every slave (MODE-6).
+            if (changed) this.#tapMode(s.fd, s.rec.netns, s.rec.name, mode);
           }
+        const master = this.#masters.get(slave.rec.master);
+        if (master !== undefined) await this.#portMode(master, mode);
       }
     }
     this.#save();
@@ -449,12 +523,13 @@ export class Daemon {
 
   async #restoreOne(rec: SlaveRecord): Promise<void> {
     const master = await this.#attachMaster(rec.master);
-    const where = await this.#locate(rec.name, rec.netns, master.mac);
+    const where = this.#locate(rec.name, rec.netns, master.mac);
     if (where === undefined) throw new Error('its TAP no longer exists');
     // A TAP in another namespace is reattached there (the fd then pins that namespace;
     // the watcher deletes the slave when the namespace's name disappears).
-    const open = (): ReturnType<typeof openTap> => openTap({ name: rec.name });
-    const tap = where.ns === null ? open() : withNetns(where.ns, open);
+    const open = (): ReturnType<typeof openTap> =>
+      openTap({ name: rec.name, offloads: tapOffloads(rec.mode) });
+    const tap = inNs(where.ns, open);
     const ifindex = rec.ifindex;
     try {
       await this.#rtnl('newLink', [
@@ -477,36 +552,118 @@ export class Daemon {
       throw err;
     }
     const restored: SlaveRecord = { ...rec, netns: where.ns };
-    this.#slaves.set(rec.name, {
+    const slave: Slave = {
       rec: restored,
       fd: tap.fd,
       fed: new Set(),
       up: false,
       mtu: 0,
       misses: 0,
-    });
-    await this.#apply(this.#slaves.get(rec.name) as Slave, where.info);
+      nsIfindex: where.link.ifindex,
+    };
+    this.#slaves.set(rec.name, slave);
+    await this.#portMode(master, rec.mode);
+    await this.#apply(slave, where.watch);
     this.#log(`${rec.name}: restored on ${rec.master} (${describeMode(rec)})`);
+  }
+
+  // ------------------------------------------------------------ modes
+
+  /**
+   * The TAP's side of a mode: NOARP in L3/L3S (MODE-6; the slave's stack then sends to
+   * its own MAC without ARP or ND), and offloads: L3/L3S egress leaves through a raw
+   * socket, which takes neither GSO super-frames nor partial checksums, so the slave's
+   * kernel completes both; L2 keeps them (frames pass to the master's packet socket).
+   */
+  #tapMode(fd: number, ns: string | null, name: string, mode: number): void {
+    try {
+      setOffload(fd, tapOffloads(mode), name);
+      this.#imposeNoarp(ns, name, mode);
+    } catch (err) {
+      this.#log(`${name}: cannot apply mode ${describeModeNum(mode)}: ${(err as Error).message}`);
+    }
+  }
+
+  #imposeNoarp(ns: string | null, name: string, mode: number): void {
+    inNs(ns, () => {
+      const f = getIfFlags(name);
+      const want = mode === IPVLAN_MODE_L2 ? f & ~IFF_NOARP : f | IFF_NOARP;
+      if (want !== f) setIfFlags(name, want);
+    });
+  }
+
+  /** The master's side of a mode: nft tables, and the L3S ingress sockets. */
+  async #portMode(master: Master, mode: number): Promise<void> {
+    if (mode === IPVLAN_MODE_L3S && master.l3sFds.length === 0) {
+      const fds: number[] = [];
+      try {
+        const nflog = openNetlinkSocket(NETLINK_NETFILTER, 0, 4 << 20);
+        fds.push(nflog);
+        const g = master.filter.nflogGroup;
+        netlinkSend(nflog, nflogConfig(g, 1, NFULNL_CFG_CMD_BIND));
+        netlinkSend(nflog, nflogConfig(g, 2, 0));
+        // The sinks: local delivery of the rewritten packets ends here (ingress.ts).
+        for (const family of [AF_INET, AF_INET6]) fds.push(openSink(family));
+        await this.#engine({
+          op: 'attachNflog',
+          masterIfindex: master.ifindex,
+          link: { fd: nflog, name: `nflog:${master.name}`, kind: 'packet', vnetHdrLen: 0 },
+        });
+        master.l3sFds = fds;
+      } catch (err) {
+        for (const fd of fds) closeFd(fd);
+        this.#log(`${master.name}: l3s ingress unavailable: ${(err as Error).message}`);
+      }
+    }
+    if (master.filter.mode !== mode) master.filter.install(mode as FilterMode);
   }
 
   // ------------------------------------------------------------ following the TAPs
 
-  /** Finds the TAP `name` (kind tun, the master's MAC): first where it was, then everywhere. */
-  async #locate(
+  /** The watch of `ns`, opened on first use. */
+  #watch(ns: string | null): NsWatch {
+    let w = this.#watches.get(ns);
+    if (w === undefined) {
+      w = NsWatch.open(ns);
+      this.#watches.set(ns, w);
+    }
+    return w;
+  }
+
+  /**
+   * Finds the TAP `name` (kind tun, the master's MAC): first where it was, then in the
+   * daemon's namespace, then in every /var/run/netns entry. A cheap ioctl probes each
+   * namespace; only a hit opens (or reuses) its rtnetlink watch.
+   */
+  #locate(
     name: string,
     hint: string | null,
     mac: string,
-  ): Promise<{ ns: string | null; info: IpJsonLink } | undefined> {
+  ): { ns: string | null; watch: NsWatch; link: LinkEvent } | undefined {
     const tried = new Set<string | null>();
     const candidates: (string | null)[] = [hint, null, ...this.#netnsList().map((e) => e.name)];
     for (const ns of candidates) {
       if (tried.has(ns)) continue;
       tried.add(ns);
-      const info = await queryLink(ns, name);
-      if (info === undefined) continue;
-      if (info.linkinfo?.info_kind !== 'tun') continue;
-      if (info.address !== undefined && info.address.toLowerCase() !== mac.toLowerCase()) continue;
-      return { ns, info };
+      let hit = false;
+      try {
+        hit = inNs(ns, () => {
+          ifIndex(name);
+          return getHwAddr(name).mac.toString().toLowerCase() === mac.toLowerCase();
+        });
+      } catch {
+        hit = false;
+      }
+      if (!hit) continue;
+      let w: NsWatch;
+      try {
+        w = this.#watch(ns);
+      } catch {
+        continue;
+      }
+      const link = w.linkByName(name);
+      if (link === undefined || link.infoKind !== 'tun') continue;
+      return { ns, watch: w, link };
     }
     return undefined;
   }
@@ -515,49 +672,92 @@ export class Daemon {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
       void this.#mutex
-        .run(() => this.#pollAll())
+        .run(() => this.#tick())
         .catch((err: unknown) => this.#log(`watcher: ${(err as Error).message}`))
-        .finally(() => this.#schedule(this.#pollMs));
+        .finally(() => this.#schedule(this.#tickMs));
     }, ms);
   }
 
-  async #pollAll(): Promise<void> {
-    for (const slave of [...this.#slaves.values()]) {
-      const master = this.#masters.get(slave.rec.master);
-      if (master === undefined) continue;
-      let info = await queryLink(slave.rec.netns, slave.rec.name);
-      if (info === undefined || info.linkinfo?.info_kind !== 'tun') {
-        const found = await this.#locate(slave.rec.name, slave.rec.netns, master.mac);
-        if (found === undefined) {
-          // Three rounds without the TAP anywhere: its namespace went away with it.
-          if (++slave.misses >= 3) await this.#removeSlave(slave, 'its TAP is gone');
-          continue;
-        }
-        if (found.ns !== slave.rec.netns) {
-          slave.rec.netns = found.ns;
-          this.#save();
-        }
-        info = found.info;
+  /** One watcher round: read every namespace's events, apply them, find moved TAPs. */
+  async #tick(): Promise<void> {
+    this.#ticks++;
+    const dirty = new Set<string | null>();
+    for (const [ns, w] of this.#watches) {
+      if (!w.current) {
+        // The name is gone (`ip netns del`): let go, or the socket keeps the namespace
+        // and its TAPs alive.
+        w.close();
+        this.#watches.delete(ns);
+        dirty.add(ns);
+        continue;
       }
-      slave.misses = 0;
-      await this.#apply(slave, info);
+      if (w.poll()) dirty.add(ns);
     }
+    const slow = this.#ticks % Math.max(1, Math.round(200 / this.#tickMs)) === 0;
+    for (const slave of [...this.#slaves.values()]) {
+      const unwatched = !this.#watches.has(slave.rec.netns);
+      if (!unwatched && !dirty.has(slave.rec.netns) && !(slow && slave.misses > 0)) continue;
+      await this.#follow(slave);
+    }
+    if (slow) this.#closeUnusedWatches();
   }
 
-  /** Carries one TAP's real state (up, MTU, addresses) into the engine. */
-  async #apply(slave: Slave, info: IpJsonLink): Promise<void> {
+  /** Re-reads one slave from its namespace's view, searching for it when it moved. */
+  async #follow(slave: Slave): Promise<void> {
+    const master = this.#masters.get(slave.rec.master);
+    if (master === undefined) return;
+    const w = this.#watches.get(slave.rec.netns);
+    const link = w?.linkByName(slave.rec.name);
+    if (w === undefined || link === undefined || link.infoKind !== 'tun') {
+      const found = this.#locate(slave.rec.name, slave.rec.netns, master.mac);
+      if (found === undefined) {
+        // About a second without the TAP anywhere: its namespace went away with it.
+        if (++slave.misses >= 5) await this.#removeSlave(slave, 'its TAP is gone');
+        return;
+      }
+      if (found.ns !== slave.rec.netns) {
+        slave.rec.netns = found.ns;
+        this.#save();
+      }
+      slave.misses = 0;
+      await this.#apply(slave, found.watch);
+      return;
+    }
+    slave.misses = 0;
+    await this.#apply(slave, w);
+  }
+
+  #closeUnusedWatches(): void {
+    const used = new Set<string | null>([null]);
+    for (const s of this.#slaves.values()) used.add(s.rec.netns);
+    for (const [ns, w] of this.#watches)
+      if (!used.has(ns)) {
+        w.close();
+        this.#watches.delete(ns);
+      }
+  }
+
+  /** Carries one TAP's real state (up, MTU, NOARP, addresses) into the engine. */
+  async #apply(slave: Slave, w: NsWatch): Promise<void> {
+    const link = w.linkByName(slave.rec.name);
+    if (link === undefined) return;
+    slave.nsIfindex = link.ifindex;
     const ifindex = slave.rec.ifindex;
     const master = this.#masters.get(slave.rec.master);
-    const up = info.flags.includes('UP');
-    if (info.mtu !== slave.mtu) {
-      slave.mtu = info.mtu;
-      await this.#engine({ op: 'setMtu', ifindex, mtu: info.mtu });
+    const up = (link.flags & IFF_UP) !== 0;
+    if (link.mtu !== slave.mtu && link.mtu > 0) {
+      slave.mtu = link.mtu;
+      await this.#engine({ op: 'setMtu', ifindex, mtu: link.mtu });
     }
-    const now = new Map<string, { addr: string; prefixLen: number }>();
-    for (const a of info.addr_info ?? []) {
-      if (a.family !== 'inet' && a.family !== 'inet6') continue;
-      now.set(`${a.local}/${a.prefixlen}`, { addr: a.local, prefixLen: a.prefixlen });
+    // ipvlan_open re-imposes NOARP from the port's mode whenever the slave comes up (MODE-6).
+    if (up && !slave.up && slave.rec.mode !== IPVLAN_MODE_L2 && (link.flags & IFF_NOARP) === 0) {
+      try {
+        this.#imposeNoarp(slave.rec.netns, slave.rec.name, slave.rec.mode);
+      } catch (err) {
+        this.#log(`${slave.rec.name}: cannot set NOARP: ${(err as Error).message}`);
+      }
     }
+    const now = w.addrs.get(link.ifindex) ?? new Map<string, AddrInfo>();
     for (const key of [...slave.fed]) {
       if (now.has(key)) continue;
       const [addr = '', plen = '0'] = key.split('/');
@@ -579,10 +779,10 @@ export class Daemon {
         master?.filter.add(a.addr);
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        // As the kernel refuses it (ADDR-1): the address is removed from the TAP again.
-        await run('ip', ipArgs(slave.rec.netns, ['addr', 'del', key, 'dev', slave.rec.name])).catch(
-          () => {},
-        );
+        // As the kernel refuses it (ADDR-1): the address is removed from the TAP again,
+        // with RTM_DELADDR in the TAP's namespace.
+        now.delete(key);
+        w.delAddr(link.ifindex, a.addr, a.prefixLen);
         this.refusals.push({ slave: slave.rec.name, addr: key, reason });
         this.#log(`${slave.rec.name}: ${key} removed: ${reason}`);
       }
@@ -626,13 +826,28 @@ function moveTap(name: string, from: string | null, to: string): void {
     throw new ErrnoError('EINVAL', `cannot move ${name} to ${to}: ${(r.stderr ?? '').trim()}`);
 }
 
-/** `ip -d -j addr show dev NAME` in `ns`, or undefined when there is no such device. */
-async function queryLink(ns: string | null, name: string): Promise<IpJsonLink | undefined> {
-  try {
-    const { stdout } = await run('ip', ipArgs(ns, ['-d', '-j', 'addr', 'show', 'dev', name]));
-    const list = JSON.parse(stdout) as IpJsonLink[];
-    return list[0];
-  } catch {
-    return undefined;
-  }
+/** Offloads for a TAP in `mode` (see Daemon.#tapMode). */
+function tapOffloads(mode: number): number {
+  return mode === IPVLAN_MODE_L2 ? TAP_DEFAULT_OFFLOADS : 0;
+}
+
+function describeModeNum(mode: number): string {
+  return ['l2', 'l3', 'l3s'][mode] ?? String(mode);
+}
+
+/**
+ * A raw socket for protocol L3S_SINK_PROTO that is never read: local delivery of the
+ * L3S packets the host's INPUT rule rewrote ends here, silently, with a tiny buffer.
+ */
+function openSink(family: number): number {
+  const c = libc();
+  const fd = check(
+    c.socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, L3S_SINK_PROTO),
+    'socket',
+    'raw sink',
+  );
+  const one = new Uint8Array(4);
+  new DataView(one.buffer).setInt32(0, 1, true);
+  c.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, one, 4);
+  return fd;
 }

@@ -19,12 +19,15 @@
 
 import { ErrnoError } from '../base/errno.ts';
 import { FdLink } from '../backend/linux/fd-link.ts';
+import { parseNetlink, parseNflogPacket } from '../backend/linux/netlink-msg.ts';
+import { RawIpSender } from '../backend/linux/sys/rawip.ts';
 import type { FdLinkSpec } from '../backend/linux/fd-link.ts';
 import type { FrameBatch, Link } from '../backend/linux/link.ts';
 import type { LoopContext, LoopProgram } from '../backend/linux/protocol.ts';
 import { vnetHdrValid } from '../backend/linux/vnet-hdr.ts';
 import { registerIpvlanKind } from '../ipvlan/link-ops.ts';
-import { ipvlanModuleInit, ipvlanOf } from '../ipvlan/main.ts';
+import { lookupOwner } from '../ipvlan/core.ts';
+import { ipvlanModuleInit, ipvlanOf, portOf } from '../ipvlan/main.ts';
 import type { LinkMsg, LinkSelector, NewLinkRequest, RtnlContext } from '../rtnl/messages.ts';
 import { LinkKindRegistry } from '../rtnl/kinds.ts';
 import { delLink, dumpLinks, getLink, newLink, type RtnlCore } from '../rtnl/link.ts';
@@ -32,9 +35,20 @@ import { resolveNetnsTarget } from '../rtnl/netns.ts';
 import { registerStackKinds } from '../rtnl/stack-kinds.ts';
 import { Kernel } from '../stack/kernel.ts';
 import type { NetDevice, NetDeviceOps, RxHandlerResult } from '../stack/netdev.ts';
+import { Inet6Dev } from '../stack/addrconf.ts';
+import { InDevice } from '../stack/inet.ts';
+import { nfRegisterHook, type NfHookFn } from '../stack/netfilter/hooks.ts';
+import { addRoute } from '../stack/route.ts';
 import { SkBuff } from '../stack/skb.ts';
-import { ARPHRD_ETHER, ETH_HLEN, IFF_BROADCAST, IFF_MULTICAST } from '../uapi/if.ts';
-import { MacAddr, parseIp } from '../wire/address.ts';
+import {
+  ARPHRD_ETHER,
+  ETH_HLEN,
+  ETH_P_IP,
+  ETH_P_IPV6,
+  IFF_BROADCAST,
+  IFF_MULTICAST,
+} from '../uapi/if.ts';
+import { IPV4_ANY, Ipv6Addr, MacAddr, parseIp } from '../wire/address.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 
 /** The MTU the emulated devices carry (see the header comment). */
@@ -48,6 +62,15 @@ export type EngineCall =
       readonly ifindex: number;
       readonly mac: string;
       readonly mtu: number;
+      readonly link: FdLinkSpec;
+      /** Raw IP sockets bound to the real master (L3/L3S egress, TX-L3-4); -1 when absent. */
+      readonly raw4Fd?: number;
+      readonly raw6Fd?: number;
+    }
+  | {
+      /** The nfnetlink_log socket of an L3S master: packets after the host's INPUT (L3S-2). */
+      readonly op: 'attachNflog';
+      readonly masterIfindex: number;
       readonly link: FdLinkSpec;
     }
   | { readonly op: 'attachTap'; readonly ifindex: number; readonly link: FdLinkSpec }
@@ -78,6 +101,14 @@ export interface GlueStats {
   runts: number;
   /** Frames the engine delivered to a slave whose TAP is not attached. */
   noTap: number;
+  /** L3/L3S egress handed to the real master namespace (raw socket sends that succeeded). */
+  l3Out: number;
+  /** ...and those the real kernel refused (no route via the master, EMSGSIZE, full). */
+  l3OutErrors: number;
+  /** L3S packets received from the host's INPUT (nfnetlink_log) and delivered to a slave. */
+  l3sIn: number;
+  /** ...and those owned by no slave, or malformed. */
+  l3sInDropped: number;
 }
 
 /** What `stats` answers. */
@@ -117,8 +148,20 @@ export function start(ctx: LoopContext): LoopProgram {
     resolveNetns: (target) => resolveNetnsTarget(kernel, target),
   };
   const net = kernel.initNet;
-  const glue: GlueStats = { spoofedMac: 0, badVnetHdr: 0, runts: 0, noTap: 0 };
+  const glue: GlueStats = {
+    spoofedMac: 0,
+    badVnetHdr: 0,
+    runts: 0,
+    noTap: 0,
+    l3Out: 0,
+    l3OutErrors: 0,
+    l3sIn: 0,
+    l3sInDropped: 0,
+  };
+  /** Per master ifindex: the raw sockets into the real master namespace. */
+  const rawOut = new Map<number, RawIpSender>();
   const byIfindex = new Map<number, Attached>();
+  const nflogLinks = new Map<number, FdLink[]>();
   const displayMtu = new Map<number, number>();
   /** The loop's slot memory: an skb over it still has its vnet header in front. */
   let slotMemory: ArrayBufferLike | null = null;
@@ -221,6 +264,92 @@ export function start(ctx: LoopContext): LoopProgram {
     };
   }
 
+  // L3/L3S egress (TX-L3-4): the driver routes in the engine's master namespace, which
+  // holds only default routes through the master (so any destination qualifies), and
+  // hands the packet to ip_local_out. This OUTPUT hook, the first, steals it and sends
+  // it with a raw socket bound to the real master in the real master namespace, whose
+  // kernel then does the real routing (oif forced), OUTPUT/POSTROUTING and ARP/ND, TTL
+  // untouched. The engine's own neighbour tables are never used.
+  const stealToRealNamespace: NfHookFn = (skb, state) => {
+    const out = state.out === null ? undefined : rawOut.get(state.out.ifindex);
+    if (out === undefined) return 'accept';
+    const data = skb.data;
+    const packet = data.subarray(skb.network);
+    if (out.send(packet, packet.length) === 0) glue.l3Out++;
+    else {
+      glue.l3OutErrors++;
+      if (state.out !== null) state.out.stats.txErrors++;
+    }
+    return 'stolen';
+  };
+  for (const pf of ['ipv4', 'ipv6'] as const)
+    nfRegisterHook(net, {
+      pf,
+      hook: 'output',
+      priority: -0x7fffffff,
+      fn: stealToRealNamespace,
+      owner: 'ipvlan daemon: to the real master namespace',
+    });
+
+  /** Room for an Ethernet header in front of an L3S packet read from nfnetlink_log. */
+  const l3sFrame = new Uint8Array(ETH_HLEN + 0x10000);
+
+  // L3S ingress (L3S-2): the real host has run PREROUTING, routing and INPUT (with
+  // conntrack confirmed) on the packet, and its nft rule logged it to us and dropped it.
+  // The engine finds the owning slave by destination (ipvlan_skb_to_addr) and writes the
+  // packet to its TAP as ipvlan_nf_input hands it to the slave.
+  function onNflogBatch(master: NetDevice) {
+    return (_link: Link, batch: FrameBatch): void => {
+      for (let i = 0; i < batch.count; i++) {
+        const slot = batch.frames[i] as Uint8Array;
+        const len = batch.lengths[i] as number;
+        const { msgs } = parseNetlink(slot.subarray(0, len));
+        for (const msg of msgs) {
+          const p = parseNflogPacket(msg);
+          if (p === null) continue;
+          deliverL3s(master, p.family, p.payload, p.hwaddr);
+        }
+      }
+    };
+  }
+
+  function deliverL3s(
+    master: NetDevice,
+    family: 4 | 6,
+    packet: Uint8Array,
+    hwaddr: Uint8Array | null,
+  ): void {
+    const port = portOf(master);
+    if (port === undefined || packet.length + ETH_HLEN > l3sFrame.length) {
+      glue.l3sInDropped++;
+      return;
+    }
+    const f = l3sFrame;
+    master.address.writeTo(f, 0);
+    if (hwaddr !== null) f.set(hwaddr, 6);
+    else master.address.writeTo(f, 6);
+    const type = family === 4 ? ETH_P_IP : ETH_P_IPV6;
+    f[12] = type >>> 8;
+    f[13] = type & 0xff;
+    f.set(packet, ETH_HLEN);
+    const frame = f.subarray(0, ETH_HLEN + packet.length);
+    const owner = lookupOwner(port, frame, true);
+    const a = owner === undefined ? undefined : byIfindex.get(owner.dev.ifindex);
+    if (owner === undefined || a === undefined || !owner.dev.isUp) {
+      glue.l3sInDropped++;
+      return;
+    }
+    scratch.fill(0, 0, HDR);
+    scratch.set(frame, HDR);
+    if (a.link.transmit(scratch, frame.length + HDR)) {
+      glue.l3sIn++;
+      owner.stats.rxPackets++;
+      owner.stats.rxBytes += frame.length;
+    } else {
+      owner.stats.rxErrors++;
+    }
+  }
+
   function requireDev(ifindex: number): NetDevice {
     const dev = net.getByIndex(ifindex);
     if (dev === undefined) throw new ErrnoError('ENODEV');
@@ -295,7 +424,19 @@ export function start(ctx: LoopContext): LoopProgram {
             );
             kernel.devOpen(dev);
             kernel.netifCarrierOn(dev);
+            // The driver's L3 egress routes through the master (ip_route_output with oif
+            // forced, TX-L3-4), which needs the master's in_device/inet6_dev; no inet
+            // stack is installed, so the engine's master never sends or answers anything.
+            dev.proto.set('inet', new InDevice(dev));
+            dev.proto.set('inet6', new Inet6Dev(dev));
+            // Everything qualifies in the engine's routing; the real namespace decides.
+            addRoute(net, { family: 4, dst: IPV4_ANY, dstLen: 0, dev });
+            addRoute(net, { family: 6, dst: Ipv6Addr.UNSPECIFIED, dstLen: 0, dev });
           }
+          const raw4 = req.raw4Fd ?? -1;
+          const raw6 = req.raw6Fd ?? -1;
+          if (raw4 >= 0 || raw6 >= 0)
+            rawOut.set(req.ifindex, new RawIpSender(raw4, raw6, req.ifindex));
           displayMtu.set(req.ifindex, req.mtu);
           const link = new FdLink(req.link);
           link.setReceiver(onMasterBatch(dev));
@@ -316,6 +457,15 @@ export function start(ctx: LoopContext): LoopProgram {
           dev.rxHandlerData = link;
           byIfindex.set(req.ifindex, { link, dev });
           ctx.loop.add(link);
+          return null;
+        }
+        case 'attachNflog': {
+          const master = requireDev(req.masterIfindex);
+          const link = new FdLink(req.link);
+          link.setReceiver(onNflogBatch(master));
+          ctx.loop.add(link);
+          nflogLinks.get(req.masterIfindex)?.forEach((l) => ctx.loop.remove(l));
+          nflogLinks.set(req.masterIfindex, [link]);
           return null;
         }
         case 'detachTap': {

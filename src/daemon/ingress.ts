@@ -1,28 +1,56 @@
-// Keeping the real master's own stack away from frames ipvlan consumes. The slaves
-// share the master's MAC, so the real master also receives their unicast; without a
-// filter its stack would answer TCP segments for slave addresses with RSTs or forward
-// them. An nftables `netdev` table with an ingress chain on the master drops IPv4/IPv6
-// packets whose destination is a slave address. Ingress hooks run after the packet
-// taps in __netif_receive_skb_core, so the daemon's AF_PACKET socket has its copy
-// already. (tc clsact + flower/gact is the other candidate; this kernel has neither
-// cls_flower nor the gact action, nf_tables netdev is built in.)
+// What the real master namespace does with traffic for slave addresses, per port mode.
+// The slaves share the master's MAC, so the real master also receives their unicast.
+//
+// L2 and L3: the engine takes it from the AF_PACKET socket (RX-L2, RX-L3-1); an
+// nftables `netdev` ingress chain on the master drops the master stack's own copy
+// (ingress hooks run after the packet taps in __netif_receive_skb_core), so it does not
+// answer TCP segments for slave addresses with RSTs, or forward them.
+//
+// L3S: the host's netfilter must see slave ingress (PREROUTING, INPUT, conntrack:
+// L3S-2..L3S-5). The master stack receives it: each slave address gets a `local` route
+// in the master namespace's local table, so it is routed as input. An `inet` table's
+// INPUT chain at priority INT_MAX (where ipvlan's own ipvlan_nf_input sits) logs the
+// packet to nfnetlink_log group `nflogGroup`, which the engine reads and delivers to
+// the slave, and rewrites its protocol to 253 (RFC 3692 experimental), so that after
+// conntrack has confirmed it the host's local delivery hands it to the daemon's raw
+// "sink" socket for protocol 253 instead of ICMP/TCP/UDP: no echo reply, RST or port
+// unreachable from the host. It is not dropped, because a drop at INT_MAX can run
+// before conntrack's confirm hook (equal priorities run newest first) and the entry
+// would be lost. ARP requests for slave IPv4 addresses are dropped at ingress, or the
+// host would answer them for its local routes (slaves do no ARP in L3/L3S, RX-L3-2).
+// (tc clsact + flower/gact was the other ingress candidate; this kernel has neither
+// cls_flower nor gact. nft `queue` is not built and iptables is absent, so NFQUEUE is
+// out of reach from the nft tool: see docs/linux-dataplane.md.)
 
 import { spawnSync } from 'node:child_process';
 import { isIpv4, parseIp } from '../wire/address.ts';
 
 export type Log = (line: string) => void;
 
-/** The nft table for one master, named by ifindex (interface names may hold '-' or '.'). */
+/** IPVLAN_MODE_* as the filter sees them. */
+export type FilterMode = 0 | 1 | 2;
+
+/** The protocol number the L3S rule rewrites delivered packets to (RFC 3692). */
+export const L3S_SINK_PROTO = 253;
+
+/** The nft tables for one master, named by ifindex (interface names may hold '-' or '.'). */
 export class IngressFilter {
   readonly table: string;
+  readonly l3sTable: string;
+  readonly nflogGroup: number;
   readonly #master: string;
   readonly #log: Log;
+  readonly #addrs = new Set<string>();
+  #mode: FilterMode = 0;
   #installed = false;
   #warned = false;
 
   constructor(master: string, ifindex: number, log: Log) {
     this.#master = master;
     this.table = `ipvlan_ts_${ifindex}`;
+    this.l3sTable = `ipvlan_ts_l3s_${ifindex}`;
+    // One group per master; nfnetlink_log allows one listener per group and namespace.
+    this.nflogGroup = 0x7000 + (ifindex % 0x1000);
     this.#log = log;
   }
 
@@ -30,46 +58,100 @@ export class IngressFilter {
     return this.#installed;
   }
 
-  #nft(script: string): boolean {
-    const r = spawnSync('nft', ['-f', '-'], { input: script, encoding: 'utf8' });
+  get mode(): FilterMode {
+    return this.#mode;
+  }
+
+  #run(cmd: string, args: string[], input?: string): boolean {
+    const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
     if (r.error !== undefined || r.status !== 0) {
       if (!this.#warned) {
         this.#warned = true;
         const why = r.error?.message ?? r.stderr.trim();
-        this.#log(
-          `warning: nft failed on ${this.#master} (${why}); the master's own stack also sees slave unicast`,
-        );
+        this.#log(`warning: ${cmd} failed on ${this.#master} (${why})`);
       }
       return false;
     }
     return true;
   }
 
-  /** (Re)creates the table empty: a restarted daemon relearns every address. */
-  install(): void {
+  #nft(script: string): boolean {
+    return this.#run('nft', ['-f', '-'], script);
+  }
+
+  /** (Re)creates the tables for `mode` with every known address. */
+  install(mode: FilterMode = this.#mode): void {
+    const oldMode = this.#mode;
+    this.#mode = mode;
     const t = this.table;
+    const l = this.l3sTable;
     const dev = JSON.stringify(this.#master);
-    this.#installed = this.#nft(
+    const v4 = [...this.#addrs].filter((a) => a.includes('.'));
+    const v6 = [...this.#addrs].filter((a) => !a.includes('.'));
+    const elems = (list: string[]): string =>
+      list.length === 0 ? '' : ` elements = { ${list.join(', ')} };`;
+    const l3s = mode === 2;
+    let script =
       `table netdev ${t}\ndelete table netdev ${t}\n` +
-        `table netdev ${t} {\n` +
-        `  set v4 { type ipv4_addr; }\n` +
-        `  set v6 { type ipv6_addr; }\n` +
-        `  chain ingress { type filter hook ingress device ${dev} priority -500; policy accept;\n` +
-        `    ip daddr @v4 counter drop\n` +
-        `    ip6 daddr @v6 counter drop\n` +
-        `  }\n}\n`,
-    );
+      `table inet ${l}\ndelete table inet ${l}\n` +
+      `table netdev ${t} {\n` +
+      `  set v4 { type ipv4_addr;${elems(v4)} }\n` +
+      `  set v6 { type ipv6_addr;${elems(v6)} }\n` +
+      `  chain ingress { type filter hook ingress device ${dev} priority -500; policy accept;\n`;
+    script += l3s
+      ? `    arp operation request arp daddr ip @v4 counter drop\n`
+      : `    ip daddr @v4 counter drop\n    ip6 daddr @v6 counter drop\n`;
+    script += `  }\n}\n`;
+    if (l3s) {
+      const g = this.nflogGroup;
+      script +=
+        `table inet ${l} {\n` +
+        `  set v4 { type ipv4_addr;${elems(v4)} }\n` +
+        `  set v6 { type ipv6_addr;${elems(v6)} }\n` +
+        `  chain input { type filter hook input priority 2147483647; policy accept;\n` +
+        `    ip daddr @v4 counter log group ${g} queue-threshold 1 ip protocol set ${L3S_SINK_PROTO}\n` +
+        `    ip6 daddr @v6 counter log group ${g} queue-threshold 1 ip6 nexthdr set ${L3S_SINK_PROTO}\n` +
+        `  }\n}\n`;
+    }
+    this.#installed = this.#nft(script);
+    if (l3s !== (oldMode === 2)) for (const a of this.#addrs) this.#localRoute(a, l3s);
+  }
+
+  #localRoute(addr: string, add: boolean): void {
+    const v6 = !addr.includes('.');
+    const args = [
+      ...(v6 ? ['-6'] : []),
+      'route',
+      add ? 'replace' : 'del',
+      'local',
+      addr,
+      'dev',
+      this.#master,
+      'table',
+      'local',
+      'proto',
+      'static',
+    ];
+    this.#run('ip', args);
   }
 
   #element(addr: string, add: boolean): void {
-    if (!this.#installed) return;
     const ip = parseIp(addr);
     if (ip === null) return;
-    const set = isIpv4(ip) ? 'v4' : 'v6';
     // An IPv6 link-local address belongs to the link, not to one slave: the master's
     // own stack keeps receiving traffic for it.
     if (!isIpv4(ip) && addr.toLowerCase().startsWith('fe80')) return;
-    this.#nft(`${add ? 'add' : 'delete'} element netdev ${this.table} ${set} { ${addr} }\n`);
+    if (add === this.#addrs.has(addr)) return;
+    if (add) this.#addrs.add(addr);
+    else this.#addrs.delete(addr);
+    const set = isIpv4(ip) ? 'v4' : 'v6';
+    const verb = add ? 'add' : 'delete';
+    if (this.#installed) {
+      let script = `${verb} element netdev ${this.table} ${set} { ${addr} }\n`;
+      if (this.#mode === 2) script += `${verb} element inet ${this.l3sTable} ${set} { ${addr} }\n`;
+      this.#nft(script);
+    }
+    if (this.#mode === 2) this.#localRoute(addr, add);
   }
 
   add(addr: string): void {
@@ -80,9 +162,14 @@ export class IngressFilter {
     this.#element(addr, false);
   }
 
-  /** Removes the table (the last slave of the master is gone). */
+  /** Removes the tables and routes (the last slave of the master is gone). */
   remove(): void {
-    if (this.#installed) this.#nft(`delete table netdev ${this.table}\n`);
+    if (this.#mode === 2) for (const a of this.#addrs) this.#localRoute(a, false);
+    this.#addrs.clear();
+    if (this.#installed)
+      this.#nft(
+        `delete table netdev ${this.table}\ntable inet ${this.l3sTable}\ndelete table inet ${this.l3sTable}\n`,
+      );
     this.#installed = false;
   }
 }

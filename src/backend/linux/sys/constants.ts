@@ -53,6 +53,8 @@ export const IFREQ_SIZE = 40;
 /** Address and protocol families, socket types (bits/socket.h). */
 export const AF_UNIX = 1;
 export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const AF_NETLINK = 16;
 export const AF_PACKET = 17;
 export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
@@ -65,6 +67,26 @@ export const SO_RCVBUF = 8;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUFFORCE = 33;
 export const SO_SNDBUFFORCE = 32;
+export const SO_BINDTODEVICE = 25;
+export const SO_MARK = 36;
+
+/** IPPROTO_RAW: a raw socket that only sends, with IP_HDRINCL implied (raw(7), ipv6 too). */
+export const IPPROTO_RAW = 255;
+/** sizeof(struct sockaddr_in) and sizeof(struct sockaddr_in6). */
+export const SOCKADDR_IN_SIZE = 16;
+export const SOCKADDR_IN6_SIZE = 28;
+
+/** Netlink protocols (linux/netlink.h) and sizeof(struct sockaddr_nl). */
+export const NETLINK_ROUTE = 0;
+export const NETLINK_NETFILTER = 12;
+export const SOCKADDR_NL_SIZE = 12;
+/** SOL_NETLINK options. */
+export const SOL_NETLINK = 270;
+export const NETLINK_NO_ENOBUFS = 5;
+/** rtnetlink multicast groups (the legacy bit masks of linux/rtnetlink.h). */
+export const RTMGRP_LINK = 0x1;
+export const RTMGRP_IPV4_IFADDR = 0x10;
+export const RTMGRP_IPV6_IFADDR = 0x100;
 
 /** AF_PACKET socket options (linux/if_packet.h), level SOL_PACKET. */
 export const SOL_PACKET = 263;

@@ -45,6 +45,10 @@ export interface Libc {
   >;
   /** int socketpair(int domain, int type, int protocol, int sv[2]) */
   readonly socketpair: CFunction<[domain: number, type: number, protocol: number, sv: Int32Array]>;
+  /** ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr, socklen_t alen) */
+  readonly sendto: CFunction<
+    [fd: number, buf: Uint8Array, len: number, flags: number, addr: Uint8Array, alen: number]
+  >;
   /** int setns(int fd, int nstype) */
   readonly setns: CFunction<[fd: number, nstype: number]>;
   /** int eventfd(unsigned int initval, int flags) */
@@ -90,6 +94,9 @@ function load(): Libc {
     ),
     getsockopt: f('int getsockopt(int fd, int level, int name, void *value, void *len)'),
     socketpair: f('int socketpair(int domain, int type, int protocol, void *sv)'),
+    sendto: f(
+      'long sendto(int fd, const void *buf, unsigned long len, int flags, const void *addr, unsigned int alen)',
+    ),
     setns: f('int setns(int fd, int nstype)'),
     eventfd: f('int eventfd(unsigned int initval, int flags)'),
   };
