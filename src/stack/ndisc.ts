@@ -23,7 +23,7 @@ import {
 } from '../wire/icmpv6.ts';
 import { ETH_P_IPV6, IFF_LOOPBACK, IFF_NOARP } from '../uapi/if.ts';
 import { NUD_NOARP, NUD_REACHABLE, NUD_STALE } from '../uapi/rtnetlink.ts';
-import { addrconfDadFailure, ipv6DevGetSaddr, ipv6GetIfaddr } from './addrconf.ts';
+import { addrconfDadFailure, ipv6DevGetSaddr, ipv6GetIfaddr, ipv6LinkLocal } from './addrconf.ts';
 import { IFA_F_TENTATIVE } from './inet.ts';
 import { icmpv6Send } from './icmpv6.ts';
 import { ip6RouteOutput, ip6XmitRaw } from './ipv6.ts';
@@ -114,7 +114,10 @@ function ndiscSolicit(n: Neighbour, dstMac: MacAddr | null, skb: SkBuff | null):
     const ifa = ipv6GetIfaddr(dev, src);
     if (ifa !== undefined && (ifa.flags & IFA_F_TENTATIVE) === 0) saddr = src;
   }
-  saddr ??= ipv6DevGetSaddr(dev.netns, dev, target);
+  // ndisc_send_ns: a packet whose source is not an address of `dev` (an l3 ipvlan
+  // slave's, routed out of the master) is solicited from the link-local, not from a
+  // global address of the device (i7 recording: `fe80::... > ff02::1:ff00:100`).
+  saddr ??= ipv6LinkLocal(dev, false);
   if (saddr === null) return;
   const dst = dstMac !== null ? target : solicitedNodeMulticast(target);
   sendNd(
@@ -221,12 +224,18 @@ function recvNs(
     isRouter = ipv6DevConf(dev, 'forwarding') !== 0;
   } else {
     const tbl = ndTable(dev.netns);
-    const proxy = ipv6DevConf(dev, 'forwarding') !== 0 && pneighLookup(tbl, dev, ns.target);
+    const proxy =
+      ipv6DevConf(dev, 'forwarding') !== 0 &&
+      ipv6DevConf(dev, 'proxy_ndp') !== 0 &&
+      pneighLookup(tbl, dev, ns.target);
     if (!proxy) {
       kernel.trace(skb, dev, 'consume', 'ns for a target that is not ours');
       return;
     }
-    isRouter = true;
+    // pndisc_is_router: the proxy entry's NTF_ROUTER (`ip neigh add proxy ... router`,
+    // not kept by this model), not the forwarding sysctl (i7: the peer's entry has no
+    // `router`).
+    isRouter = false;
   }
   if (dad) {
     ndiscSendNa(dev, IPV6_ALL_NODES, ns.target, isRouter, false, ifa !== undefined, true, null);

@@ -17,7 +17,8 @@
 // locktime other than the default 1 s, app_probes (user-space resolution).
 
 import { ErrnoError } from '../base/errno.ts';
-import { formatIp, ipKey, type IpAddr, type MacAddr } from '../wire/address.ts';
+import { formatIp, ipKey, Ipv6Addr, type IpAddr, type MacAddr } from '../wire/address.ts';
+import { solicitedNodeMulticast } from '../wire/ipv6.ts';
 import {
   NUD_DELAY,
   NUD_FAILED,
@@ -29,6 +30,7 @@ import {
   NUD_REACHABLE,
   NUD_STALE,
 } from '../uapi/rtnetlink.ts';
+import { ipv6McDec, ipv6McInc } from './mcast.ts';
 import type { NetDevice, XmitResult } from './netdev.ts';
 import type { NetNamespace } from './netns.ts';
 import { NS_PER_MS, NS_PER_SEC, type Timer } from './scheduler.ts';
@@ -477,8 +479,14 @@ export function neighAddTo(
       tbl.proxies.set(cfg.dev, set);
     }
     const k = ipKey(cfg.dst);
-    if (set.has(k) && mode === 'add') throw new ErrnoError('EEXIST');
+    if (set.has(k)) {
+      if (mode === 'add') throw new ErrnoError('EEXIST');
+      return null;
+    }
     set.add(k);
+    // pndisc_constructor: the master joins the proxied address's solicited-node group,
+    // or the multicast NS for it would never pass its IPv6 input (RX-L3-4 proxy NDP).
+    if (cfg.dst instanceof Ipv6Addr) ipv6McInc(cfg.dev, solicitedNodeMulticast(cfg.dst));
     return null;
   }
   let n = tbl.lookup(cfg.dev, cfg.dst);
@@ -505,6 +513,8 @@ export function neighDelFrom(tbl: NeighTable, dev: NetDevice, dst: IpAddr, proxy
   if (proxy) {
     const set = tbl.proxies.get(dev);
     if (set === undefined || !set.delete(ipKey(dst))) throw new ErrnoError('ENOENT');
+    // pndisc_destructor
+    if (dst instanceof Ipv6Addr) ipv6McDec(dev, solicitedNodeMulticast(dst));
     return;
   }
   const n = tbl.lookup(dev, dst);

@@ -262,9 +262,13 @@ export class Socket {
       rc = ip6SendPayload(this.ns, rt, payload, { nextHeader: protocol, hopLimit: ttl });
     }
     // ip_send_skb / ip6_send_skb: a device drop (NET_XMIT_DROP) is ENOBUFS through
-    // net_xmit_errno. Ping sockets return it (ping_v4_sendmsg); UDP only with IP_RECVERR,
-    // which these sockets do not offer (udp_send_skb counts SNDBUFERRORS and succeeds).
-    if (rc === 'xmit-drop' && this.kind === 'ping') throw new ErrnoError('ENOBUFS');
+    // net_xmit_errno. IPv4 ping sockets return it (ping_v4_sendmsg); IPv6 ping sockets do
+    // not (icmpv6_push_pending_frames drops ip6_push_pending_frames' result: the i7
+    // recording's `ping -6` through an l3 slave with no route printed no error). UDP only
+    // with IP_RECVERR, which these sockets do not offer (udp_send_skb counts SNDBUFERRORS).
+    if (rc === 'xmit-drop' && this.kind === 'ping' && rt.family === 4) {
+      throw new ErrnoError('ENOBUFS');
+    }
   }
 
   /** recvfrom(2): the next datagram, or null (EAGAIN). */

@@ -36,6 +36,7 @@ export const IPV6_CONF_DEFAULTS = {
   hop_limit: 64,
   mtu: 1280,
   keep_addr_on_down: 0,
+  proxy_ndp: 0,
 } as const;
 export type Ipv6ConfName = keyof typeof IPV6_CONF_DEFAULTS;
 
@@ -205,6 +206,7 @@ export function ipv6DevConf(dev: NetDevice, name: Ipv6ConfName): number {
       // addrconf_dad_begin: DAD is skipped only when both all and the device are < 1.
       return Math.max(own, all);
     case 'disable_ipv6':
+    case 'proxy_ndp': // ndisc_recv_ns: devconf_all->proxy_ndp || idev->cnf.proxy_ndp
       return own !== 0 || all !== 0 ? 1 : 0;
     default:
       return own;
