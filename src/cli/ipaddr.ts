@@ -124,6 +124,7 @@ async function modify(
 ): Promise<number> {
   args.skip();
   let local: { addr: IpAddr; len: number; explicitLen: boolean } | undefined;
+  let peer: { addr: IpAddr; len: number } | undefined;
   let dev: string | undefined;
   let label: string | undefined;
   let scope: number | undefined;
@@ -135,7 +136,18 @@ async function modify(
   while (!args.done) {
     const w = args.current ?? '';
     if (matches(w, 'peer') || matches(w, 'remote')) {
-      throw new IpExit(2, 'RTNETLINK answers: Operation not supported\n');
+      // IFA_ADDRESS = the peer, and its length is the request's prefix length.
+      const v = args.next();
+      if (peer !== undefined) throw duparg('peer', v);
+      const pfx = parsePrefix(v);
+      if (
+        pfx === null ||
+        (family === AF_INET && !isIpv4(pfx.addr)) ||
+        (family === AF_INET6 && isIpv4(pfx.addr))
+      ) {
+        throw badPrefix(v, family);
+      }
+      peer = pfx;
     } else if (matches(w, 'broadcast') || w === 'brd') {
       const v = args.next();
       if (brd !== undefined) throw duparg('broadcast', v);
@@ -197,10 +209,10 @@ async function modify(
   if (nlm === null) {
     const del: Mutable<Parameters<typeof cmd.env.api.delAddr>[1]> = {
       family: fam,
-      prefixlen: local.len,
+      prefixlen: peer !== undefined && peer.len !== 0 ? peer.len : local.len,
       ifindex,
       local: local.addr,
-      address: local.addr,
+      address: peer?.addr ?? local.addr,
     };
     if (label !== undefined) del.label = label;
     await talk(cmd.env.api.delAddr(cmd.ctx, del));
@@ -218,12 +230,12 @@ async function modify(
   const req: Mutable<NewAddrRequest> = {
     nlm,
     family: fam,
-    prefixlen: local.len,
+    prefixlen: peer !== undefined && peer.len !== 0 ? peer.len : local.len,
     flags,
     scope: scope ?? defaultScope(local.addr),
     ifindex,
     local: local.addr,
-    address: local.addr,
+    address: peer?.addr ?? local.addr,
   };
   if (broadcast !== undefined) req.broadcast = broadcast;
   if (label !== undefined) req.label = label;

@@ -9,7 +9,9 @@
 // - After an address is added the kernel routes are installed and then every function
 //   on `kernel.inetaddrChain` gets {type: 'NETDEV_UP', dev, addr, prefixLen}; after one
 //   is removed (delAddress, removal of its primary, device unregister, or a move to
-//   another namespace, which Linux treats as unregister) they get 'NETDEV_DOWN'.
+//   another namespace, which Linux treats as unregister) they get 'NETDEV_DOWN'. `addr`
+//   is the ifa_address both chains carry: the local address, or the peer when one was
+//   given (`ip addr add L peer P`), which is what ipvlan registers (ADDR-2).
 // - Addresses survive a device going down (only the non-local routes go, as in Linux).
 //
 // Order of `ip addr` (ifa_list): primaries sorted by scope as __inet_insert_ifa puts
@@ -178,8 +180,9 @@ export function addAddress(dev: NetDevice, cfg: InetAddrConfig, replace = false)
     }
   }
   const kernel = dev.netns.kernel;
-  // inetaddr_validator_chain runs before anything changes; a veto leaves no trace.
-  for (const fn of [...kernel.inetaddrValidatorChain]) fn({ dev, addr: ifa.local });
+  // inetaddr_validator_chain runs before anything changes; a veto leaves no trace. Like
+  // the notifier below it sees ifa_address: the peer of `ip addr add L peer P` (ADDR-2).
+  for (const fn of [...kernel.inetaddrValidatorChain]) fn({ dev, addr: ifa.address });
   if ((ifa.flags & IFA_F_SECONDARY) !== 0) idev.addrs.push(ifa);
   else idev.addrs.splice(lastPrimary, 0, ifa);
   fibAddIfaddr(ifa);
@@ -190,7 +193,7 @@ export function addAddress(dev: NetDevice, cfg: InetAddrConfig, replace = false)
 
 function notifyAddr(kernel: Kernel, type: 'NETDEV_UP' | 'NETDEV_DOWN', ifa: InIfaddr): void {
   for (const fn of [...kernel.inetaddrChain])
-    fn({ type, dev: ifa.dev, addr: ifa.local, prefixLen: ifa.prefixLen });
+    fn({ type, dev: ifa.dev, addr: ifa.address, prefixLen: ifa.prefixLen });
 }
 
 /** What `ip addr del` matches on (RTM_DELADDR: every field given must match). */
