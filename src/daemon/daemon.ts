@@ -749,8 +749,10 @@ export class Daemon {
       slave.mtu = link.mtu;
       await this.#engine({ op: 'setMtu', ifindex, mtu: link.mtu });
     }
-    // ipvlan_open re-imposes NOARP from the port's mode whenever the slave comes up (MODE-6).
-    if (up && !slave.up && slave.rec.mode !== IPVLAN_MODE_L2 && (link.flags & IFF_NOARP) === 0) {
+    // ipvlan_open re-imposes NOARP from the port's mode whenever the slave comes up
+    // (MODE-6). Events are applied as a snapshot, so a quick down/arp on/up is not seen
+    // as an open: NOARP is re-imposed whenever an L3/L3S TAP is up without it.
+    if (up && slave.rec.mode !== IPVLAN_MODE_L2 && (link.flags & IFF_NOARP) === 0) {
       try {
         this.#imposeNoarp(slave.rec.netns, slave.rec.name, slave.rec.mode);
       } catch (err) {
