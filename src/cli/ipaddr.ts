@@ -37,7 +37,7 @@ import {
 import type { IpCmd } from './env.ts';
 import { talk } from './errors.ts';
 import { linkContext, linkMatches, nameToIndex, parseLinkFilter } from './iplink.ts';
-import { printLinkInfo } from './link-print.ts';
+import { printLinkInfo, printStats64 } from './link-print.ts';
 import type { Printer } from './print.ts';
 
 export const ADDR_USAGE =
@@ -288,29 +288,28 @@ async function listAddrs(cmd: IpCmd, args: ArgCursor): Promise<number> {
   const family = cmd.opts.family === AF_PACKET ? AF_UNSPEC : cmd.opts.family;
   const addrs =
     cmd.opts.family === AF_PACKET ? [] : await talk(cmd.env.api.dumpAddrs(cmd.ctx, { family }));
-  const lc = await linkContext(cmd, allLinks, false);
+  // An AF_INET6 RTM_GETLINK *dump* is inet6_dump_ifinfo; with `dev` iproute2 asks for the
+  // one link (ipaddr_link_get), and that request has only the full PF_UNSPEC handler.
+  const inet6 = family === AF_INET6 && f.dev === undefined;
+  const lc = { ...(await linkContext(cmd, allLinks, false)), inet6 };
+  // ipaddr_list_flush_or_save: -o prints no link lines, only `N: NAME` before each address.
+  const noLink = cmd.opts.oneline && cmd.opts.family !== AF_PACKET;
   const p = cmd.out;
   p.begin();
   for (const l of links) {
     if (!linkMatches(l, f)) continue;
-    const mine = addrs.filter((a) => a.ifindex === l.ifindex && addrMatches(a, af));
-    // With a family or address filter, devices without matching addresses are skipped.
-    if (
-      (family !== AF_UNSPEC || af.scope !== undefined || af.label !== undefined) &&
-      mine.length === 0
-    )
-      continue;
+    const any = addrs.some((a) => a.ifindex === l.ifindex);
+    const mine = addrs.filter((a) => a.ifindex === l.ifindex && addrMatches(l, a, af));
+    // ipaddr_filter: a device stays when an address passes every filter, or when it has
+    // no address at all and no family was asked for.
+    if (mine.length === 0 && (any || family !== AF_UNSPEC)) continue;
+    // print_linkinfo skips the header of a device whose name the label does not match
+    // (print_linkinfo_brief skips the whole device).
+    const named = af.label === undefined || family !== AF_UNSPEC || fnmatch(af.label, l.ifname);
+    if (cmd.opts.brief && !named) continue;
     p.openObject(null);
-    printLinkInfo(p, l, lc);
-    if (!cmd.opts.brief) {
-      p.openArray('json', 'addr_info');
-      for (const a of mine) {
-        p.openObject(null);
-        printAddr(p, a);
-        p.closeObject();
-      }
-      p.closeArray('json', null);
-    } else {
+    if (cmd.opts.brief) {
+      printLinkInfo(p, l, lc);
       p.openArray('json', 'addr_info');
       for (const a of mine) {
         p.openObject(null);
@@ -320,6 +319,26 @@ async function listAddrs(cmd: IpCmd, args: ArgCursor): Promise<number> {
       }
       p.closeArray('json', null);
       p.fp('\n');
+    } else {
+      const header = !noLink && named;
+      if (header) printLinkInfo(p, l, lc);
+      p.openArray('json', 'addr_info');
+      for (const a of mine) {
+        p.openObject(null);
+        if (cmd.opts.oneline) {
+          p.print('json', 'index', null, l.ifindex);
+          p.print('json', 'dev', null, l.ifname);
+          p.fp(`${l.ifindex}: ${l.ifname}`);
+        }
+        printAddr(p, a);
+        p.closeObject();
+      }
+      p.closeArray('json', null);
+      // print_link_stats after the addresses; an AF_INET6 link message has no statistics.
+      if (header && cmd.opts.stats > 0 && lc.inet6 !== true) {
+        printStats64(p, l.stats64, l.carrierChanges, cmd.opts.stats);
+        p.fp(p.sl);
+      }
     }
     p.closeObject();
   }
@@ -328,10 +347,38 @@ async function listAddrs(cmd: IpCmd, args: ArgCursor): Promise<number> {
   return 0;
 }
 
-function addrMatches(a: AddrMsg, f: AddrFilter): boolean {
+function addrMatches(l: LinkMsg, a: AddrMsg, f: AddrFilter): boolean {
   if (f.scope !== undefined && a.scope !== f.scope) return false;
-  if (f.label !== undefined && a.label !== f.label) return false;
+  if (f.label !== undefined && !fnmatch(f.label, a.label ?? l.ifname)) return false;
   return true;
+}
+
+/** fnmatch(3) without flags: `*`, `?`, `[...]` (with `!`/`^` and ranges) and `\` escapes. */
+export function fnmatch(pattern: string, text: string): boolean {
+  let re = '^';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '*') re += '[\\s\\S]*';
+    else if (c === '?') re += '[\\s\\S]';
+    else if (c === '\\' && i + 1 < pattern.length) re += escapeRe(pattern[++i] as string);
+    else if (c === '[') {
+      const close = pattern.indexOf(']', i + 2);
+      if (close < 0) {
+        re += '\\[';
+        continue;
+      }
+      let body = pattern.slice(i + 1, close);
+      const negate = body.startsWith('!') || body.startsWith('^');
+      if (negate) body = body.slice(1);
+      re += `[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, (m) => `\\${m}`)}]`;
+      i = close;
+    } else re += escapeRe(c);
+  }
+  return new RegExp(`${re}$`).test(text);
+}
+
+function escapeRe(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/-]/g, (m) => `\\${m}`);
 }
 
 const IFA_FLAGS: readonly (readonly [string, number, boolean])[] = [

@@ -3,11 +3,25 @@
 import type { NeighMsg, NewNeighRequest } from '../rtnl/messages.ts';
 import { NTF_PROXY, NTF_ROUTER } from '../rtnl/messages.ts';
 import { isErrno } from '../base/errno.ts';
-import { AF_INET, AF_INET6, AF_UNSPEC, NUD_NOARP, NUD_PERMANENT } from '../uapi/rtnetlink.ts';
-import { MacAddr, formatIp, isIpv4, parseIp } from '../wire/address.ts';
-import type { IpAddr } from '../wire/address.ts';
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNSPEC,
+  NUD_FAILED,
+  NUD_NOARP,
+  NUD_PERMANENT,
+} from '../uapi/rtnetlink.ts';
+import {
+  MacAddr,
+  formatIp,
+  isIpv4,
+  parseIp,
+  parsePrefix,
+  prefixContains,
+} from '../wire/address.ts';
+import type { IpAddr, IpPrefix } from '../wire/address.ts';
 import type { ArgCursor } from './argv.ts';
-import { IpExit, badAddress, duparg, invarg, matches, noDevice } from './argv.ts';
+import { IpExit, badAddress, badPrefix, duparg, invarg, matches, noDevice } from './argv.ts';
 import type { IpCmd } from './env.ts';
 import { talk } from './errors.ts';
 import { nameToIndex } from './iplink.ts';
@@ -128,12 +142,30 @@ async function modify(
   return 0;
 }
 
+/** The `to` filter of do_show_or_flush: get_prefix(), where all/any/default match everything. */
+interface NeighTo {
+  readonly family: number;
+  readonly prefix: IpPrefix | null;
+}
+
+function neighTo(text: string, family: number): NeighTo {
+  if (text === 'all' || text === 'any' || text === 'default') return { family, prefix: null };
+  const p = parsePrefix(text);
+  const pf = p === null ? AF_UNSPEC : isIpv4(p.addr) ? AF_INET : AF_INET6;
+  if (p === null || (family !== AF_UNSPEC && pf !== family)) throw badPrefix(text, family);
+  return { family: pf, prefix: p };
+}
+
 async function listNeighs(cmd: IpCmd, args: ArgCursor, flush: boolean): Promise<number> {
+  if (flush && args.done) throw new IpExit(255, 'Flush requires arguments.\n');
   let ifindex: number | undefined;
-  let stateMask = 0xff & ~NUD_NOARP;
+  // Flush takes every state but the static ones; nud words then replace the default.
+  let stateMask = flush ? ~(NUD_PERMANENT | NUD_NOARP) : 0xff & ~NUD_NOARP;
   let proxy = false;
-  let to: IpAddr | undefined;
+  let to: NeighTo | undefined;
   let nudGiven = false;
+  let family =
+    cmd.opts.family === AF_INET || cmd.opts.family === AF_INET6 ? cmd.opts.family : AF_UNSPEC;
   while (!args.done) {
     const w = args.current ?? '';
     if (w === 'dev') {
@@ -143,10 +175,13 @@ async function listNeighs(cmd: IpCmd, args: ArgCursor, flush: boolean): Promise<
       ifindex = idx;
     } else if (w === 'nud') {
       const v = args.next();
-      const s = nudState(v);
-      if (s === null) throw invarg('nud state is bad', v);
-      stateMask = nudGiven ? stateMask | s : s;
-      if (s === 0) stateMask = 0x100;
+      let s = nudState(v);
+      if (s === null) {
+        if (v !== 'all') throw invarg('nud state is bad', v);
+        s = flush ? ~NUD_NOARP : ~0;
+      }
+      if (!nudGiven) stateMask = 0;
+      stateMask |= s === 0 ? 0x100 : s;
       nudGiven = true;
     } else if (w === 'proxy') {
       proxy = true;
@@ -155,25 +190,22 @@ async function listNeighs(cmd: IpCmd, args: ArgCursor, flush: boolean): Promise<
     } else {
       let v = w;
       if (w === 'to') v = args.next();
-      const a = parseIp(v);
-      if (a === null) throw badAddress(v, cmd.opts.family);
-      to = a;
+      to = neighTo(v, family);
+      if (family === AF_UNSPEC) family = to.family;
     }
     args.skip();
   }
-  if (flush && ifindex === undefined && to === undefined && !nudGiven) {
-    throw new IpExit(255, 'Flush requires arguments.\n');
-  }
-  const family =
-    cmd.opts.family === AF_INET || cmd.opts.family === AF_INET6 ? cmd.opts.family : AF_UNSPEC;
+  if (flush) stateMask &= ~NUD_FAILED;
   const req: { family: number; ifindex?: number; proxy?: boolean } = { family };
   if (ifindex !== undefined) req.ifindex = ifindex;
   if (proxy) req.proxy = true;
   const all = await talk(cmd.env.api.dumpNeighs(cmd.ctx, req));
+  const prefix = to?.prefix ?? null;
   const selected = all.filter((n) => {
+    if (family !== AF_UNSPEC && n.family !== family) return false;
     if (ifindex !== undefined && n.ifindex !== ifindex) return false;
-    if (to !== undefined && formatIp(n.dst) !== formatIp(to)) return false;
-    if (!proxy) {
+    if (prefix !== null && !prefixContains(prefix, n.dst)) return false;
+    if (!proxy && (n.flags & NTF_PROXY) === 0) {
       const st = n.state === 0 ? 0x100 : n.state;
       if ((st & stateMask) === 0) return false;
     }
@@ -181,7 +213,6 @@ async function listNeighs(cmd: IpCmd, args: ArgCursor, flush: boolean): Promise<
   });
   if (flush) {
     for (const n of selected) {
-      if (n.state === NUD_PERMANENT || n.state === NUD_NOARP) continue;
       try {
         await cmd.env.api.delNeigh(cmd.ctx, {
           family: n.family,

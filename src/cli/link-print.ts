@@ -31,6 +31,12 @@ export interface LinkPrintContext {
   readonly brief: boolean;
   /** True for `ip link`, false for the device header of `ip addr`. */
   readonly doLink: boolean;
+  /**
+   * Links from an AF_INET6 RTM_GETLINK dump (`ip -6 addr`): inet6_fill_ifinfo carries only
+   * name, address, MTU, IFLA_LINK (without IFLA_LINK_NETNSID), operstate and protinfo, so
+   * no qdisc, master, group or statistics, and a lower index is resolved here.
+   */
+  readonly inet6?: boolean;
 }
 
 const FLAG_ORDER: readonly (readonly [number, string])[] = [
@@ -118,7 +124,7 @@ function printNameAndLink(
     const iflink = link.link;
     let lower: string | null = null;
     if (iflink !== 0) {
-      if (link.linkNetnsid !== undefined) {
+      if (link.linkNetnsid !== undefined && lc.inet6 !== true) {
         if (p.json) p.print('json', 'link_index', null, iflink);
         else lower = `if${iflink}`;
       } else {
@@ -150,8 +156,9 @@ export function printLinkInfo(p: Printer, link: LinkMsg, lc: LinkPrintContext): 
   const mdown = printNameAndLink(p, (n) => `${n}: `, link, lc);
   printLinkFlags(p, link.flags, mdown);
   p.print('any', 'mtu', 'mtu %s ', link.mtu);
-  if (link.qdisc !== undefined) p.print('any', 'qdisc', 'qdisc %s ', link.qdisc);
-  if (link.master !== undefined) {
+  const full = lc.inet6 !== true;
+  if (full && link.qdisc !== undefined) p.print('any', 'qdisc', 'qdisc %s ', link.qdisc);
+  if (full && link.master !== undefined) {
     p.print(
       'any',
       'master',
@@ -167,7 +174,10 @@ export function printLinkInfo(p: Printer, link: LinkMsg, lc: LinkPrintContext): 
       p.print('any', 'linkmode_index', 'mode %s ', link.linkmode);
     }
   }
-  p.print('any', 'group', 'group %s ', link.group === 0 ? 'default' : String(link.group));
+  if (full) {
+    p.print('any', 'group', 'group %s ', link.group === 0 ? 'default' : String(link.group));
+  }
+  // print_queuelen falls back to SIOCGIFTXQLEN when the message has no IFLA_TXQLEN.
   if (link.txqlen !== 0) p.print('any', 'txqlen', 'qlen %s', link.txqlen);
 
   if (lc.family === 0 || lc.family === AF_PACKET || lc.details > 0) {
@@ -191,7 +201,7 @@ export function printLinkInfo(p: Printer, link: LinkMsg, lc: LinkPrintContext): 
     }
   }
 
-  if (link.linkNetnsid !== undefined) {
+  if (full && link.linkNetnsid !== undefined) {
     const id = link.linkNetnsid;
     if (p.json) p.print('json', 'link_netnsid', null, id);
     else if (id >= 0) {
@@ -200,7 +210,7 @@ export function printLinkInfo(p: Printer, link: LinkMsg, lc: LinkPrintContext): 
     } else p.fp(' link-netnsid unknown');
   }
 
-  if (lc.details > 0) {
+  if (full && lc.details > 0) {
     p.print('any', 'promiscuity', ' promiscuity %s ', link.promiscuity);
     p.print('any', 'allmulti', ' allmulti %s ', link.allmulti);
     p.print('any', 'min_mtu', 'minmtu %s ', link.minMtu);

@@ -448,7 +448,8 @@ function addrconfDevConfig(dev: NetDevice): void {
   if ((dev.flags & IFF_LOOPBACK) !== 0) {
     if (!idev.addrs.some((a) => a.addr.isLoopback)) {
       try {
-        addAddress6(dev, { addr: Ipv6Addr.LOOPBACK, prefixLen: 128, flags: IFA_F_NODAD });
+        // init_loopback's add_addr: IFA_F_PERMANENT only; DAD is skipped for IFF_LOOPBACK.
+        addAddress6(dev, { addr: Ipv6Addr.LOOPBACK, prefixLen: 128, flags: IFA_F_PERMANENT });
       } catch {
         // a validator refused ::1; nothing else to do
       }

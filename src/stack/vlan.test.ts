@@ -9,6 +9,7 @@ import type { NetDevice } from './netdev.ts';
 import { SkBuff } from './skb.ts';
 import { createVethPair } from './veth.ts';
 import { createVlan, vlanInfo } from './vlan.ts';
+import { IF_OPER_DOWN, IF_OPER_UNKNOWN, IF_OPER_UP } from '../uapi/if.ts';
 
 const TEST_TYPE = 0x88b5;
 
@@ -152,4 +153,18 @@ test('a vlan device follows its lower: MTU ceiling, MAC change, deletion', () =>
   assert.ok(a10.address.equals(a.address));
   a.linkKind!.dellink(a);
   assert.equal(a10.registered, false);
+});
+
+test('a vlan on a carrier-on dummy reports operstate UP, not the dummy own UNKNOWN (vlan_dev_init + transfer_operstate)', () => {
+  const k = new Kernel({ hostname: 'h1' });
+  k.setLoopbackFactory(createLoopback);
+  const dum = createDummy(k, k.initNet, 'dum0');
+  k.devOpen(dum);
+  const v = createVlan(k, k.initNet, 'dum0.10', { lower: dum, id: 10 });
+  assert.equal(dum.operstate, IF_OPER_UNKNOWN);
+  assert.equal(v.carrier, true);
+  assert.equal(v.operstate, IF_OPER_UP);
+  assert.equal(k.reportedOperstate(v), IF_OPER_DOWN); // not running yet
+  k.devOpen(v);
+  assert.equal(k.reportedOperstate(v), IF_OPER_UP);
 });

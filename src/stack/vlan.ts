@@ -195,13 +195,16 @@ export function createVlan(
       maxMtu: 65535,
       address: options.address ?? lower.address,
       broadcast: lower.broadcast,
-      carrierOff: !lower.carrier,
+      // vlan_dev_init starts without carrier; register_vlan_dev then copies the lower's
+      // (netif_stacked_transfer_operstate), whose linkwatch event makes operstate UP.
+      carrierOff: true,
       features: { noQueue: true, liveAddrChange: true },
       priv,
     },
     ns,
   );
   dev.lower = lower;
+  if (lower.carrier) kernel.netifCarrierOn(dev);
   let group = groupOf(lower);
   if (group === undefined) {
     group = new Map();

@@ -130,3 +130,50 @@ test('dump: IPv4 before IPv6, router flag, proxies only with proxy', async () =>
     exit: 0,
   });
 });
+
+test('ip neigh flush: `all` is a match-all prefix (get_prefix), static entries stay, `to` takes a prefix', async () => {
+  const { rtnl, veth0 } = await lab();
+  for (const line of [
+    'ip neigh add 192.168.1.7 lladdr 52:54:00:00:00:07 dev veth0 nud stale',
+    'ip neigh add 192.168.1.8 lladdr 52:54:00:00:00:08 dev veth0 nud reachable',
+    'ip neigh add 192.168.2.9 lladdr 52:54:00:00:00:09 dev veth0 nud stale',
+    'ip neigh add 192.168.1.10 lladdr 52:54:00:00:00:0a dev veth0',
+    'ip neigh add 2001:db8::7 lladdr 52:54:00:00:00:07 dev veth0 nud stale',
+  ])
+    assert.deepEqual(await sh(rtnl, line), { output: '', exit: 0 }, line);
+  assert.deepEqual(await sh(rtnl, 'ip neigh show to 192.168.1.0/24'), {
+    output:
+      '192.168.1.7 dev veth0 lladdr 52:54:00:00:00:07 STALE \n' +
+      '192.168.1.8 dev veth0 lladdr 52:54:00:00:00:08 REACHABLE \n' +
+      '192.168.1.10 dev veth0 lladdr 52:54:00:00:00:0a PERMANENT \n',
+    exit: 0,
+  });
+  assert.deepEqual(await sh(rtnl, 'ip -6 neigh flush 10.0.0.0/8'), {
+    output: 'Error: inet6 prefix is expected rather than "10.0.0.0/8".\n',
+    exit: 1,
+  });
+  assert.deepEqual(await sh(rtnl, 'ip neigh flush to 192.168.1.0/24'), { output: '', exit: 0 });
+  assert.deepEqual(
+    (await rtnl.dumpNeighs({}, { family: AF_UNSPEC })).map((n) => formatIp(n.dst)),
+    ['192.168.2.9', '192.168.1.10', '2001:db8::7'],
+  );
+  assert.deepEqual(await sh(rtnl, 'ip -6 neigh flush all'), { output: '', exit: 0 });
+  assert.deepEqual(
+    (await rtnl.dumpNeighs({}, { family: AF_UNSPEC })).map((n) => formatIp(n.dst)),
+    ['192.168.2.9', '192.168.1.10'],
+  );
+  assert.deepEqual(await sh(rtnl, 'ip neigh flush all'), { output: '', exit: 0 });
+  assert.deepEqual(
+    (await rtnl.dumpNeighs({}, { family: AF_UNSPEC })).map((n) => formatIp(n.dst)),
+    ['192.168.1.10'],
+  );
+  assert.deepEqual(await sh(rtnl, `ip neigh flush nud permanent dev veth0`), {
+    output: '',
+    exit: 0,
+  });
+  assert.deepEqual(await rtnl.dumpNeighs({}, { family: AF_UNSPEC, ifindex: veth0 }), []);
+  assert.deepEqual(await sh(rtnl, 'ip neigh flush'), {
+    output: 'Flush requires arguments.\n',
+    exit: 255,
+  });
+});
