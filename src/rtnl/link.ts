@@ -342,6 +342,7 @@ export function fillLink(core: RtnlCore, dev: NetDevice): LinkMsg {
     tsoMaxSegs: 65535,
     groMaxSize: TSO_LEGACY_MAX_SIZE,
     carrier: dev.carrier ? 1 : 0,
+    carrierChanges: dev.carrierUpCount + dev.carrierDownCount,
     ...(hasInet6(dev) ? { addrGenMode: dev.addrGenMode } : {}),
     stats64: { ...dev.getStats64() },
     ...(linkinfo === undefined ? {} : { linkinfo }),

@@ -420,6 +420,8 @@ export class Kernel {
   netifCarrierOn(dev: NetDevice): void {
     if (dev.carrier) return;
     dev.carrier = true;
+    // A transition before registration (a driver's init) is not counted.
+    if (dev.registered) dev.carrierUpCount++;
     this.#linkwatch(dev);
   }
 
@@ -427,6 +429,7 @@ export class Kernel {
   netifCarrierOff(dev: NetDevice): void {
     if (!dev.carrier) return;
     dev.carrier = false;
+    if (dev.registered) dev.carrierDownCount++;
     this.#linkwatch(dev);
   }
 

@@ -10,11 +10,13 @@ import type { NetNamespace } from './netns.ts';
 
 const loopbackOps: NetDeviceOps = {
   startXmit(skb, dev) {
-    const len = skb.len;
     // Linux: loopback_xmit re-runs eth_type_trans on the same device and netif_rx.
     skb.scrub(false);
     skb.iif = 0;
     if (!dev.netns.kernel.ethTypeTrans(skb, dev)) return 'drop';
+    // The length is taken after eth_type_trans pulled the Ethernet header, so lo counts
+    // bytes from the network header on (84 for a default ping, not 98).
+    const len = skb.networkData.length;
     skb.pktType = 'loopback';
     dev.stats.txPackets++;
     dev.stats.txBytes += len;

@@ -168,6 +168,9 @@ export class NetDevice {
   /** IF_LINK_MODE_* (0 default, 1 dormant). */
   linkMode = 0;
   carrier: boolean;
+  /** carrier_up_count/carrier_down_count: transitions after registration (IFLA_CARRIER_CHANGES). */
+  carrierUpCount = 0;
+  carrierDownCount = 0;
   dormant = false;
   features: DeviceFeatures;
   /** The upper master (bridge) this device is a port of, if any. */

@@ -138,6 +138,10 @@ export function createVethPair(
   }
   (vethPriv(dev) as VethPriv).peer = peer;
   (vethPriv(peer) as VethPriv).peer = dev;
+  // veth_newlink turns each end's carrier off after register_netdevice, which counts one
+  // carrier_down (IFLA_CARRIER_CHANGES); the ends are born without carrier here instead.
+  peer.carrierDownCount++;
+  dev.carrierDownCount++;
   return [dev, peer];
 }
 
