@@ -93,10 +93,10 @@ test('L3S-1: entering l3s registers LOCAL_IN hooks (last, shared per namespace) 
   assert.deepEqual(inputHooks(init), [['nft inet c c_in'], ['nft inet c c_in']]);
   assert.equal(veth0.proto.has(L3MDEV_RCV), false);
   const hostInput = async (): Promise<number> => {
-    const before = lab.nftCounts(null).in?.[1] ?? 0;
+    const before = lab.nftCounts(null)['in']?.[1] ?? 0;
     const r = await lab.sh('ip netns exec ext ping -c 1 -W 1 10.0.0.1');
     assert.equal(r.exit, 0, r.output);
-    return (lab.nftCounts(null).in?.[1] ?? 0) - before;
+    return (lab.nftCounts(null)['in']?.[1] ?? 0) - before;
   };
   assert.equal(await hostInput(), 0);
 
@@ -146,8 +146,8 @@ test('L3S-6 NS-2: an l3s master moved to another namespace takes the hook regist
   lab.nftc(null, '10.0.0.1');
   const r = await lab.sh('ip netns exec ext ping -c 2 -i 0.3 -W 1 10.0.0.1');
   assert.equal(r.exit, 0, r.output);
-  assert.deepEqual(lab.nftCounts('hostb').in, [0, 2]);
-  assert.deepEqual(lab.nftCounts(null).in, [0, 0]);
+  assert.deepEqual(lab.nftCounts('hostb')['in'], [0, 2]);
+  assert.deepEqual(lab.nftCounts(null)['in'], [0, 0]);
   assert.equal(lab.stats('ns0', 'ipvl0').rxPackets, 2);
   // Deleting hostb destroys the veth master, the port and its slave: nothing is left
   // registered in the dead namespace (nor in init).
