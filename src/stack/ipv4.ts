@@ -294,6 +294,8 @@ export function ipRcv(skb: SkBuff): void {
   // A fresh receive has no route yet (skb_dst is dropped on every device crossing).
   inputRoutes.delete(skb);
   if (skb.pktType === 'otherhost') {
+    // ip_rcv_core: dev_core_stats_rx_otherhost_dropped_inc (`ip -s -s`: otherhost).
+    skb.dev.coreStats.rxOtherhostDropped++;
     kernel.dropSkb(skb, 'OTHERHOST');
     return;
   }

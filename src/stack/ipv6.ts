@@ -181,6 +181,8 @@ export function ip6Rcv(skb: SkBuff): void {
   inputRoutes.delete(skb);
   const kernel = dev.netns.kernel;
   if (skb.pktType === 'otherhost') {
+    // ip6_rcv_core, as ip_rcv_core: counted on the receiving device's core stats.
+    dev.coreStats.rxOtherhostDropped++;
     kernel.dropSkb(skb, 'OTHERHOST');
     return;
   }

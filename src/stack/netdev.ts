@@ -182,7 +182,7 @@ export class NetDevice {
   /** Driver-maintained counters (used when ops.getStats64 is absent). */
   readonly stats = new LinkStats64();
   /** Counters the core itself maintains (dev->core_stats), added to every read. */
-  readonly coreStats = { rxDropped: 0, txDropped: 0, rxNohandler: 0 };
+  readonly coreStats = { rxDropped: 0, txDropped: 0, rxNohandler: 0, rxOtherhostDropped: 0 };
   /** Multicast MAC list with reference counts (dev->mc). */
   readonly mcList = new Map<number, { mac: MacAddr; users: number }>();
   /** Kind-specific private data (netdev_priv). */
@@ -257,6 +257,7 @@ export class NetDevice {
     out.rxDropped += this.coreStats.rxDropped;
     out.txDropped += this.coreStats.txDropped;
     out.rxNohandler += this.coreStats.rxNohandler;
+    out.rxOtherhostDropped += this.coreStats.rxOtherhostDropped;
     return out;
   }
 

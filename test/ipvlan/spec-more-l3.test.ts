@@ -5,7 +5,7 @@
 // as "other host").
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Lab, expectRecorded, recCapture } from './helpers.ts';
+import { Lab, SHARED_MAC, expectRecorded, recCapture } from './helpers.ts';
 import { maskVariable } from '../fixtures/oracle/index.ts';
 
 const I = 'i-followup';
@@ -79,4 +79,66 @@ test('RX-L3-4 V6-2: i7 — an l3 slave is unreachable by IPv6 ND until the maste
   ])
     await expectRecorded(lab, I, S, c);
   assert.equal(lab.stats('ns0', 'ipvl0').rxPackets, 3);
+});
+
+for (const mode of ['l2', 'l3', 'l3s'] as const) {
+  test(`V6-3 TX-L3-3 RX-L3-3: IPv6 link multicast (MLD, RS, all-nodes as an RA uses) passes an ${mode} slave ${mode === 'l2' ? 'both ways' : 'in neither direction'}`, async () => {
+    const lab = await Lab.create();
+    await lab.master({ v6: true });
+    await lab.slave(0, '10.0.0.1/24', `mode ${mode}`, { v6: true });
+    // The slave's own link-local start-up traffic (MLD reports, router solicitations).
+    lab.settle(5_000_000_000);
+    const own = lab.stats('ns0', 'ipvl0');
+    const groupDrops = lab.drops(null, 'IPVLAN_L3_GROUP') + lab.drops('ns0', 'IPVLAN_L3_GROUP');
+    // A frame to ff02::1 (where an RA goes) from the LAN side.
+    const r = await lab.sh('ip netns exec ext ping -6 -c 2 -I veth1 ff02::1');
+    assert.equal(r.exit, 0, r.output);
+    // ping stops at the master's reply to the last request; the slave's deferred copy
+    // (MC-1) is delivered just after.
+    lab.settle();
+    const after = lab.stats('ns0', 'ipvl0');
+    if (mode === 'l2') {
+      assert.ok(own.txPackets > 0, 'an l2 slave sends its MLD/RS');
+      assert.equal(own.txDropped, 0);
+      assert.equal(groupDrops, 0);
+      // The slave gets both requests (deferred multicast) and answers them.
+      assert.equal(after.multicast - own.multicast, 2);
+      assert.match(r.output, /2 packets transmitted, 2 received, \+\d+ duplicates/);
+    } else {
+      assert.equal(own.txPackets, 0);
+      assert.ok(own.txDropped > 0, 'the l3 slave tried to send MLD/RS');
+      assert.equal(groupDrops, own.txDropped);
+      // Only the master answers; the slave receives nothing.
+      assert.equal(after.rxPackets, 0);
+      assert.match(r.output, /2 packets transmitted, 2 received, 0% packet loss/);
+      assert.doesNotMatch(r.output, /duplicates/);
+    }
+  });
+}
+
+test('RX-L3-5: an l3 frame for a foreign MAC (promiscuous master) with a slave IP is diverted, then dropped by the slave as other-host', async () => {
+  const lab = await Lab.create();
+  await lab.topo(1, 'mode l3');
+  await lab.ok(
+    'ip link set veth0 promisc on',
+    'ip -n ext neigh replace 10.0.0.1 lladdr 02:00:00:00:00:99 dev veth1',
+  );
+  const r = await lab.sh('ip netns exec ext ping -c 2 -i 0.3 -W 1 10.0.0.1');
+  assert.equal(r.exit, 1);
+  assert.match(r.output, /2 packets transmitted, 0 received/);
+  const s = lab.stats('ns0', 'ipvl0');
+  // Diverted by ipvlan (counted as received on the slave: 84 + 14 bytes each)...
+  assert.equal(s.rxPackets, 2);
+  assert.equal(s.rxBytes, 2 * 98);
+  // ...kept PACKET_OTHERHOST, so the slave's IPv4 input drops it (ip_rcv_core).
+  assert.equal(s.rxOtherhostDropped, 2);
+  assert.equal(lab.drops('ns0', 'OTHERHOST'), 2);
+  assert.equal(s.txPackets, 0);
+  // The master's own stack never saw them.
+  assert.equal(lab.drops(null, 'OTHERHOST'), 0);
+  // The same packets to the shared MAC are delivered and answered.
+  await lab.ok(`ip -n ext neigh replace 10.0.0.1 lladdr ${SHARED_MAC} dev veth1`);
+  const ok = await lab.sh('ip netns exec ext ping -c 2 -i 0.3 -W 1 10.0.0.1');
+  assert.match(ok.output, /2 packets transmitted, 2 received/);
+  assert.equal(lab.stats('ns0', 'ipvl0').rxOtherhostDropped, 2);
 });
