@@ -208,8 +208,12 @@ export function doSetlink(core: RtnlCore, dev: NetDevice, req: NewLinkRequest): 
     // current name is taken in the target; a plain rename follows below.
     const taken = target !== dev.netns && target.getByName(dev.name) !== undefined;
     if (taken && req.ifname === undefined) throw new ErrnoError('EEXIST');
-    const moving = target !== dev.netns;
+    const source = dev.netns;
+    const moving = target !== source;
     kernel.changeNetns(dev, target, taken ? req.ifname : undefined);
+    // dev_change_net_namespace, once its checks pass, announces the move with
+    // IFLA_NEW_NETNSID: the target gets an id in the source namespace (peernet2id_alloc).
+    if (moving) source.nsidOf(target);
     // Linux: the move unregisters and re-registers the device, and dev_init_scheduler
     // puts the noop qdisc back. TODO: belongs in Kernel.changeNetns (kernel-made moves).
     if (moving) dev.qdisc = 'noop';
@@ -329,7 +333,9 @@ export function fillLink(core: RtnlCore, dev: NetDevice): LinkMsg {
     address: dev.address,
     broadcast: dev.broadcast,
     ...(permAddr === undefined ? {} : { permAddress: permAddr }),
-    ...(iflink !== dev.ifindex ? { link: iflink } : {}),
+    // nla_put_iflink: also when the index equals the device's own, if it names a device
+    // of another namespace (a slave created straight into a namespace, a veth end).
+    ...(iflink !== dev.ifindex || linkNetnsid !== undefined ? { link: iflink } : {}),
     ...(linkNetnsid === undefined ? {} : { linkNetnsid }),
     ...(dev.master === null ? {} : { master: dev.master.ifindex }),
     promiscuity: dev.promiscuity,
