@@ -4,6 +4,7 @@ import { isErrno, strerror } from '../base/errno.ts';
 import type { ArgCursor } from './argv.ts';
 import { IpExit, matches, parseInteger } from './argv.ts';
 import type { IpCmd } from './env.ts';
+import { talk } from './errors.ts';
 
 /** iproute2's NETNS_RUN_DIR, part of its error texts. */
 const NETNS_RUN_DIR = '/run/netns';
@@ -97,6 +98,18 @@ export async function doIpNetns(cmd: IpCmd, args: ArgCursor): Promise<number> {
     }
     return 0;
   }
+  if (matches(w, 'list-id')) return listIds(cmd);
+  if (matches(w, 'pids')) {
+    const name = args.current;
+    if (name === undefined) throw new IpExit(255, 'No netns name specified\n');
+    const known = await api.netnsList(cmd.ctx);
+    if (!known.some((n) => n.name === name)) {
+      throw new IpExit(255, `Cannot open network namespace: ${strerror('ENOENT')}\n`);
+    }
+    // The emulated host has one process, init (pid 1), in the initial namespace, so no
+    // named namespace has any.
+    return 0;
+  }
   if (matches(w, 'exec')) {
     const name = args.current;
     if (name === undefined) throw new IpExit(1, 'No netns name specified\n');
@@ -114,6 +127,31 @@ export async function doIpNetns(cmd: IpCmd, args: ArgCursor): Promise<number> {
     return r.status;
   }
   throw new IpExit(255, `Command "${w}" is unknown, try "ip netns help".\n`);
+}
+
+/**
+ * `ip netns list-id` (print_nsid): `nsid N ` plus `(iproute2 netns name: NAME)` when a
+ * named namespace has that id here.
+ */
+async function listIds(cmd: IpCmd): Promise<number> {
+  const api = cmd.env.api;
+  if (api.netnsListIds === undefined)
+    throw new IpExit(2, `RTNETLINK answers: ${strerror('EOPNOTSUPP')}\n`);
+  const ids = await talk(api.netnsListIds(cmd.ctx));
+  const named = await api.netnsList(cmd.ctx);
+  const p = cmd.out;
+  p.begin();
+  for (const id of ids) {
+    p.openObject(null);
+    p.print('any', 'nsid', 'nsid %s ', id);
+    const name = named.find((n) => n.nsid === id)?.name;
+    if (name !== undefined) p.print('any', 'name', '(iproute2 netns name: %s)', name);
+    p.fp('\n');
+    p.closeObject();
+  }
+  p.end();
+  cmd.env.stdout(p.output);
+  return 0;
 }
 
 /** `ip netns list`: `NAME` or `NAME (id: N)`, or JSON `{"name":..,"id":..}`. */

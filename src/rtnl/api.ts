@@ -113,6 +113,13 @@ export interface RtnlApi {
   netnsSetId(ctx: RtnlContext, name: string, nsid: number): Promise<void>;
 
   /**
+   * RTM_GETNSID dump (`ip netns list-id`): every nsid `ctx`'s namespace has allocated,
+   * ascending, named or not. Optional: a backend without it makes the command fail with
+   * EOPNOTSUPP.
+   */
+  netnsListIds?(ctx: RtnlContext): Promise<readonly number[]>;
+
+  /**
    * `ip netns exec NAME ARGV...`: run a command with NAME as its namespace. In the emulator
    * this runs the world's own commands (the composition root supplies them); the status is
    * the command's exit status (127 for an unknown command).

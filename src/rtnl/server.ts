@@ -169,6 +169,10 @@ export class Rtnl implements RtnlApi {
     });
   }
 
+  netnsListIds(ctx: RtnlContext): Promise<readonly number[]> {
+    return request(() => this.#net(ctx).allocatedNsids());
+  }
+
   netnsSetId(ctx: RtnlContext, name: string, nsid: number): Promise<void> {
     return request(() => netnsSetId(this.kernel, this.#net(ctx), name, nsid));
   }

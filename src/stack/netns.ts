@@ -103,6 +103,11 @@ export class NetNamespace {
     return this.#nsids.get(peer) ?? -1;
   }
 
+  /** Every allocated id, ascending (the idr walk of rtnl_net_dumpid). */
+  allocatedNsids(): number[] {
+    return [...this.#nsids.values()].sort((a, b) => a - b);
+  }
+
   /** Forgets a deleted peer namespace. */
   forgetPeer(peer: NetNamespace): void {
     this.#nsids.delete(peer);

@@ -37,3 +37,35 @@ test('moving a device gives the target an nsid in the source; a refused move doe
   assert.deepEqual(await sh(rtnl, 'ip link set d0 netns ns2'), { output: '', exit: 0 });
   assert.deepEqual(await sh(rtnl, 'ip netns list'), { output: 'ns2 (id: 0)\nns1\n', exit: 0 });
 });
+
+test('ip netns list-id: every id of the namespace, named ones with their name; pids is empty', async () => {
+  const { rtnl } = standardKernel({ inet: true });
+  for (const line of [
+    'ip netns add ns1',
+    'ip netns add ns2',
+    'ip link add d0 type dummy',
+    'ip link set d0 netns ns2',
+  ])
+    assert.deepEqual(await sh(rtnl, line), { output: '', exit: 0 }, line);
+  assert.deepEqual(await sh(rtnl, 'ip netns list-id'), {
+    output: 'nsid 0 (iproute2 netns name: ns2)\n',
+    exit: 0,
+  });
+  assert.deepEqual(await sh(rtnl, 'ip -n ns1 netns list-id'), { output: '', exit: 0 });
+  assert.deepEqual(await sh(rtnl, 'ip netns set ns1 auto'), { output: '', exit: 0 });
+  assert.deepEqual(await sh(rtnl, 'ip -j netns list-id'), {
+    output: '[{"nsid":0,"name":"ns2"},{"nsid":1,"name":"ns1"}]\n',
+    exit: 0,
+  });
+  // Ids are per namespace: ns2 numbers ns1 from 0 on its own.
+  assert.deepEqual(await sh(rtnl, 'ip -n ns2 netns set ns1 auto'), { output: '', exit: 0 });
+  assert.deepEqual(await sh(rtnl, 'ip -n ns2 netns list-id'), {
+    output: 'nsid 0 (iproute2 netns name: ns1)\n',
+    exit: 0,
+  });
+  assert.deepEqual(await sh(rtnl, 'ip netns pids ns1'), { output: '', exit: 0 });
+  assert.deepEqual(await sh(rtnl, 'ip netns pids nsX'), {
+    output: 'Cannot open network namespace: No such file or directory\n',
+    exit: 255,
+  });
+});
