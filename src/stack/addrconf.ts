@@ -508,17 +508,22 @@ export function addrconfNetdevEvent(ev: NetdevEvent): void {
       if (dev.mtu >= 1280 || (dev.flags & IFF_LOOPBACK) !== 0) idevCreate(dev);
       break;
     case 'NETDEV_UP':
-    case 'NETDEV_CHANGE':
+    case 'NETDEV_CHANGE': {
       if (in6DevGet(dev) === undefined) break;
-      // addrconf_link_ready waits for carrier; Linux learns of carrier through the
-      // asynchronous linkwatch, so configuration runs after the current event.
-      // TODO(#3): Linux configures at once on NETDEV_UP when carrier is already on (the
-      // k-display route order shows it); doing so here needs linkwatch itself deferred,
-      // or a veth peer's addrconf sends into a device that is still opening.
-      dev.netns.kernel.scheduler.defer(() => {
+      // addrconf_link_ready waits for carrier. On NETDEV_UP with carrier already on,
+      // Linux configures at once; here that runs right after the current event (a veth
+      // peer's addrconf must not send into a device that is still opening). A carrier
+      // change arrives through the asynchronous linkwatch work, so it configures one hop
+      // later: of a veth pair brought up one end then the other, the second end is
+      // configured first (the k-display route order shows it).
+      const sched = dev.netns.kernel.scheduler;
+      const config = (): void => {
         if (dev.registered && dev.isUp && dev.carrier) addrconfDevConfig(dev);
-      });
+      };
+      if (ev.type === 'NETDEV_UP') sched.defer(config);
+      else sched.defer(() => sched.defer(config));
       break;
+    }
     case 'NETDEV_DOWN':
       addrconfIfdown(dev, false);
       break;
