@@ -24,7 +24,7 @@ import { RawIpSender } from '../backend/linux/sys/rawip.ts';
 import type { FdLinkSpec } from '../backend/linux/fd-link.ts';
 import type { FrameBatch, Link } from '../backend/linux/link.ts';
 import type { LoopContext, LoopProgram } from '../backend/linux/protocol.ts';
-import { vnetHdrValid } from '../backend/linux/vnet-hdr.ts';
+import { vnetHdrValid, vnetIsGso } from '../backend/linux/vnet-hdr.ts';
 import { registerIpvlanKind } from '../ipvlan/link-ops.ts';
 import { lookupOwner } from '../ipvlan/core.ts';
 import { ipvlanModuleInit, ipvlanOf, portOf } from '../ipvlan/main.ts';
@@ -167,10 +167,29 @@ export function start(ctx: LoopContext): LoopProgram {
   let slotMemory: ArrayBufferLike | null = null;
   const scratch = new Uint8Array(HDR + ENGINE_MTU + 64);
 
+  /** The loop's slot views, and the byte distance between two slots. */
+  let slots: readonly Uint8Array[] = [];
+  let slotStride = 0;
+
+  /** Remembers the batch's slots, so that sendSkb finds a frame's slot without a new view. */
+  function useBatch(batch: FrameBatch): void {
+    const frames = batch.frames;
+    const first = frames[0];
+    if (first === undefined || first.buffer === slotMemory) return;
+    slotMemory = first.buffer;
+    slots = frames;
+    slotStride = frames.length > 1 ? (frames[1] as Uint8Array).byteOffset - first.byteOffset : 0;
+  }
+
   /** Sends an skb's frame on `link`, with its own vnet header when it still has one. */
   function sendSkb(link: Link, skb: SkBuff): boolean {
     const data = skb.data;
     if (data.buffer === slotMemory && data.byteOffset >= HDR) {
+      // Usually the frame still starts right after its slot's vnet header: write the
+      // slot itself (no view allocated per frame).
+      const at = data.byteOffset - HDR - (slots[0] as Uint8Array).byteOffset;
+      const slot = slotStride > 0 && at % slotStride === 0 ? slots[at / slotStride] : undefined;
+      if (slot !== undefined) return link.transmit(slot, data.length + HDR);
       const out = new Uint8Array(data.buffer, data.byteOffset - HDR, data.length + HDR);
       return link.transmit(out, out.length);
     }
@@ -216,7 +235,7 @@ export function start(ctx: LoopContext): LoopProgram {
 
   function onMasterBatch(dev: NetDevice) {
     return (_link: Link, batch: FrameBatch): void => {
-      slotMemory = batch.frames[0]?.buffer ?? null;
+      useBatch(batch);
       for (let i = 0; i < batch.count; i++) {
         const slot = batch.frames[i] as Uint8Array;
         const len = batch.lengths[i] as number;
@@ -227,6 +246,7 @@ export function start(ctx: LoopContext): LoopProgram {
         dev.stats.rxPackets++;
         dev.stats.rxBytes += len - HDR;
         const skb = new SkBuff(slot.subarray(HDR, len), dev);
+        skb.gso = vnetIsGso(slot, 0);
         if (!kernel.ethTypeTrans(skb, dev)) continue;
         kernel.netifRx(skb);
       }
@@ -237,7 +257,7 @@ export function start(ctx: LoopContext): LoopProgram {
   function onTapBatch(dev: NetDevice) {
     const masterMac = (ipvlanOf(dev)?.phyDev ?? dev).address;
     return (_link: Link, batch: FrameBatch): void => {
-      slotMemory = batch.frames[0]?.buffer ?? null;
+      useBatch(batch);
       for (let i = 0; i < batch.count; i++) {
         const slot = batch.frames[i] as Uint8Array;
         const len = batch.lengths[i] as number;
@@ -256,6 +276,7 @@ export function start(ctx: LoopContext): LoopProgram {
           continue;
         }
         const skb = new SkBuff(slot.subarray(HDR, len), dev);
+        skb.gso = vnetIsGso(slot, 0);
         skb.protocol = ((slot[HDR + 12] as number) << 8) | (slot[HDR + 13] as number);
         skb.network = ETH_HLEN;
         kernel.devQueueXmit(skb);

@@ -179,6 +179,34 @@ test('dev_forward_skb refuses a down target and counts rx_dropped there', () => 
   assert.equal(k.devForwardSkb(b, new SkBuff(hex('ffffffffffff 020000000001 0806 00'), a)), 'ok');
 });
 
+test('dev_forward_skb refuses a frame over MTU + 18 but lets a GSO super-frame pass (is_skb_forwardable)', () => {
+  const k = kernel();
+  const a = createDummy(k, k.initNet, 'a');
+  const b = createDummy(k, k.initNet, 'b');
+  k.devOpen(b);
+  let received = 0;
+  k.ptypes.set(0x88b5, (skb) => {
+    received += skb.len;
+  });
+  const frame = (len: number): Uint8Array => {
+    const f = new Uint8Array(len);
+    f.set(hex('525400123456 020000000001 88b5'));
+    return f;
+  };
+  // b's MTU is 1500: 1500 + ETH_HLEN + VLAN_HLEN = 1518 bytes pass, one more does not.
+  assert.equal(k.devForwardSkb(b, new SkBuff(frame(1518), a)), 'ok');
+  assert.equal(k.devForwardSkb(b, new SkBuff(frame(1519), a)), 'drop');
+  assert.equal(b.getStats64().rxDropped, 1);
+  assert.equal(k.initNet.drops.get('PKT_TOO_BIG'), 1);
+  const gso = new SkBuff(frame(65000), a);
+  gso.gso = true;
+  assert.equal(k.devForwardSkb(b, gso), 'ok');
+  assert.equal(gso.clone().gso, true);
+  k.scheduler.runUntilIdle();
+  assert.equal(received, 1518 + 65000);
+  assert.equal(b.getStats64().rxDropped, 1);
+});
+
 test('the scheduler runs same-time events in insertion order and advances virtual time', () => {
   const k = kernel();
   const order: string[] = [];

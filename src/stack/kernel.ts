@@ -557,9 +557,12 @@ export class Kernel {
     this.#backlog.push(skb);
     if (!this.#backlogScheduled) {
       this.#backlogScheduled = true;
-      this.scheduler.defer(() => this.#processBacklog());
+      this.scheduler.defer(this.#runBacklog);
     }
   }
+
+  /** Bound once: scheduling the backlog allocates no closure per frame or batch. */
+  readonly #runBacklog = (): void => this.#processBacklog();
 
   /** Linux: process_backlog, draining everything queued including frames queued meanwhile. */
   #processBacklog(): void {
@@ -649,10 +652,12 @@ export class Kernel {
   /**
    * Linux: dev_forward_skb — hand a frame to `dev`'s receive path as if it arrived
    * there. Refused (rx_dropped on `dev`) when `dev` is down or the frame exceeds its
-   * MTU plus link header; scrubs metadata when crossing namespaces.
+   * MTU plus link header and is not a GSO super-frame; scrubs metadata when crossing
+   * namespaces.
    */
   devForwardSkb(dev: NetDevice, skb: SkBuff): 'ok' | 'drop' {
-    if (!dev.isUp || !dev.registered || skb.len > dev.mtu + ETH_HLEN + 4) {
+    // Linux: is_skb_forwardable — a GSO skb passes whatever its length.
+    if (!dev.isUp || !dev.registered || (skb.len > dev.mtu + ETH_HLEN + 4 && !skb.gso)) {
       dev.coreStats.rxDropped++;
       this.dropSkb(skb, dev.isUp ? 'PKT_TOO_BIG' : 'DEV_READY');
       return 'drop';

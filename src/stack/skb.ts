@@ -37,6 +37,12 @@ export class SkBuff {
   vlanTci = -1;
   /** Set on frames that were looped back to their sender (PACKET_LOOPBACK). */
   loopedBack = false;
+  /**
+   * A GSO super-frame (skb_is_gso: gso_size != 0): longer than the MTU because the
+   * device that finally sends it segments it. Set by drivers that receive such frames
+   * (the Linux backend, from a virtio_net_hdr); `devForwardSkb` lets it pass the MTU.
+   */
+  gso = false;
   /** Trace id shared by clones, so `--trace` can follow one frame. */
   readonly id: number;
   /** True when `data` may be seen by another skb: write only after `unshare()`. */
@@ -70,6 +76,7 @@ export class SkBuff {
     c.mark = this.mark;
     c.vlanTci = this.vlanTci;
     c.loopedBack = this.loopedBack;
+    c.gso = this.gso;
     c.shared = true;
     this.shared = true;
     return c;

@@ -79,7 +79,7 @@ test('transmit on a full socket is a counted drop, not a throw', () => {
   }
 });
 
-test('the loop delivers each ready link one batch and reports a hung-up peer', () => {
+test('the loop delivers each ready link one budget of frames, the first alone, and reports a hung-up peer', () => {
   const [a0, a1] = openMessagePair();
   const [b0, b1] = openMessagePair();
   const c = libc();
@@ -88,7 +88,9 @@ test('the loop delivers each ready link one batch and reports a hung-up peer', (
     const la = new FdLink({ fd: a1, name: 'a', kind: 'tap', vnetHdrLen: 0 });
     const lb = new FdLink({ fd: b1, name: 'b', kind: 'tap', vnetHdrLen: 0 });
     const seen: string[] = [];
+    const calls: string[] = [];
     const rx = (link: { name: string }, batch: FrameBatch): void => {
+      calls.push(`${link.name}×${batch.count}`);
       for (let i = 0; i < batch.count; i++)
         seen.push(`${link.name}${batch.frames[i]?.[0]}:${batch.lengths[i]}`);
     };
@@ -103,6 +105,8 @@ test('the loop delivers each ready link one batch and reports a hung-up peer', (
     assert.equal(loop.runOnce(0), 2);
     // Budget 2: a gives two frames this round, b its one; a's third waits a round.
     assert.deepEqual(seen, ['a1:30', 'a2:31', 'b9:40']);
+    // The first frame of a round goes to the receiver alone, before the next read.
+    assert.deepEqual(calls, ['a×1', 'a×1', 'b×1']);
     assert.equal(loop.runOnce(0), 1);
     assert.deepEqual(seen.slice(3), ['a3:32']);
     assert.equal(loop.runOnce(0), 0);

@@ -28,11 +28,13 @@ export interface LinkFailure {
 }
 
 export class IoLoop {
-  readonly #links: FdLink[] = [];
+  /** Replaced, never mutated, on add/remove: a round keeps the array it started with. */
+  #links: readonly FdLink[] = [];
   readonly #batch: RxBatch;
   readonly #budget: number;
   readonly #wakeFd: number;
   #poll = new PollSet();
+  #polled: readonly FdLink[] = [];
   #dirty = true;
   #running = false;
   #onWake: () => void = () => {};
@@ -52,15 +54,14 @@ export class IoLoop {
   /** Starts polling `link`; its receiver gets its batches from the next round on. */
   add(link: FdLink): void {
     if (this.#links.includes(link)) return;
-    this.#links.push(link);
+    this.#links = [...this.#links, link];
     this.#dirty = true;
   }
 
   /** Stops polling `link` (the fd stays open: its owner closes it). */
   remove(link: FdLink): void {
-    const i = this.#links.indexOf(link);
-    if (i < 0) return;
-    this.#links.splice(i, 1);
+    if (!this.#links.includes(link)) return;
+    this.#links = this.#links.filter((l) => l !== link);
     this.#dirty = true;
   }
 
@@ -87,6 +88,7 @@ export class IoLoop {
     if (this.#wakeFd >= 0) p.add(this.#wakeFd, POLLIN);
     for (const l of this.#links) p.add(l.fd, POLLIN);
     this.#poll = p;
+    this.#polled = this.#links;
     this.#dirty = false;
   }
 
@@ -104,8 +106,9 @@ export class IoLoop {
     }
     if (ready === 0) return 0;
     const first = this.#wakeFd >= 0 ? 1 : 0;
-    // Links are matched by slot; removals during the round only take effect next round.
-    const links = this.#links.slice();
+    // Links are matched by slot: the array the poll set was built from (add and remove
+    // replace it), so changes during the round only take effect next round.
+    const links = this.#polled;
     for (let i = first; i < poll.count; i++) {
       const rev = poll.revents(i);
       if (rev === 0) continue;
@@ -125,14 +128,21 @@ export class IoLoop {
   }
 
   #serve(link: FdLink): void {
-    // One batch per fd per round keeps one busy link from starving the others.
-    const n = link.readBatch(this.#batch, this.#budget);
+    // One batch per fd per round keeps one busy link from starving the others. The
+    // first frame is handed over alone, before the read that finds the fd empty: a
+    // lone frame (a ping, an ACK) is forwarded one syscall earlier.
+    const batch = this.#batch;
+    const n = link.readBatch(batch, 1);
     if (n < 0) {
       this.remove(link);
       this.#onFailure(link, { revents: 0, errno: -n });
       return;
     }
-    if (n > 0 && link.receiver !== null) link.receiver(link, this.#batch);
+    if (n === 0) return;
+    if (link.receiver !== null) link.receiver(link, batch);
+    if (this.#budget <= 1) return;
+    const more = link.readBatch(batch, this.#budget - 1);
+    if (more > 0 && link.receiver !== null) link.receiver(link, batch);
   }
 
   /** Polls and serves until `stop()` is called (from a receiver, a timer or onWake). */
