@@ -2,6 +2,7 @@
 // (ip/iplink_ipvlan.c, ip/link_veth.c, ip/iplink_vlan.c, ip/iplink_bridge.c, dummy).
 
 import type {
+  BridgePortData,
   IpvlanInfoDataRequest,
   LinkInfo,
   LinkInfoRequest,
@@ -19,6 +20,7 @@ import {
 import type { ArgCursor } from './argv.ts';
 import { IpExit, invarg, matches, parseUnsigned } from './argv.ts';
 import type { Printer } from './print.ts';
+import { MacAddr } from '../wire/address.ts';
 
 /** ipvlan's explain() text (CLI-8). */
 export function ipvlanUsage(kind: string): string {
@@ -120,8 +122,6 @@ function parseVethPeer(args: ArgCursor): VethPeerRequest {
   if (ifname !== undefined) peer.ifname = ifname;
   return peer;
 }
-
-import { MacAddr } from '../wire/address.ts';
 
 /** ll_addr_a2n(): `"ADDR" is invalid lladdr.` (exit 1 through the caller's -1). */
 export function parseMacArg(text: string): MacAddr {
@@ -248,12 +248,126 @@ export function printKindData(p: Printer, info: LinkInfo): void {
         'vlan_protocol %s ',
         d.vlanProtocol === ETH_P_8021AD ? '802.1ad' : '802.1Q',
       );
+      p.print('any', 'bridge_id', 'bridge_id %s ', bridgeId(d.bridgeId));
+      p.print('any', 'root_id', 'designated_root %s ', bridgeId(d.rootId));
+      p.print('any', 'root_port', 'root_port %s ', d.rootPort);
+      p.print('any', 'root_path_cost', 'root_path_cost %s ', d.rootPathCost);
+      p.print('any', 'topology_change', 'topology_change %s ', d.topologyChange);
+      p.print(
+        'any',
+        'topology_change_detected',
+        'topology_change_detected %s ',
+        d.topologyChangeDetected,
+      );
+      printTimer(p, 'hello_timer', d.helloTimer);
+      printTimer(p, 'tcn_timer', d.tcnTimer);
+      printTimer(p, 'topology_change_timer', d.topologyChangeTimer);
+      printTimer(p, 'gc_timer', d.gcTimer);
+      p.print('any', 'vlan_default_pvid', 'vlan_default_pvid %s ', d.vlanDefaultPvid);
+      p.print('any', 'vlan_stats_enabled', 'vlan_stats_enabled %s ', d.vlanStatsEnabled);
+      p.print('any', 'vlan_stats_per_port', 'vlan_stats_per_port %s ', d.vlanStatsPerPort);
+      p.print('any', 'group_fwd_mask', 'group_fwd_mask %s ', hex0x(d.groupFwdMask));
+      p.print('any', 'group_addr', 'group_address %s ', d.groupAddr.toString());
+      const u = (key: string, text: string, v: number): void =>
+        p.print('any', key, `${text} %s `, v);
+      u('mcast_snooping', 'mcast_snooping', d.mcastSnooping);
+      u('no_linklocal_learn', 'no_linklocal_learn', d.noLinklocalLearn);
+      u('mcast_vlan_snooping', 'mcast_vlan_snooping', d.mcastVlanSnooping);
+      u('mcast_router', 'mcast_router', d.mcastRouter);
+      u('mcast_query_use_ifaddr', 'mcast_query_use_ifaddr', d.mcastQueryUseIfaddr);
+      u('mcast_querier', 'mcast_querier', d.mcastQuerier);
+      u('mcast_hash_elasticity', 'mcast_hash_elasticity', d.mcastHashElasticity);
+      u('mcast_hash_max', 'mcast_hash_max', d.mcastHashMax);
+      u('mcast_last_member_cnt', 'mcast_last_member_count', d.mcastLastMemberCnt);
+      u('mcast_startup_query_cnt', 'mcast_startup_query_count', d.mcastStartupQueryCnt);
+      u('mcast_last_member_intvl', 'mcast_last_member_interval', d.mcastLastMemberIntvl);
+      u('mcast_membership_intvl', 'mcast_membership_interval', d.mcastMembershipIntvl);
+      u('mcast_querier_intvl', 'mcast_querier_interval', d.mcastQuerierIntvl);
+      u('mcast_query_intvl', 'mcast_query_interval', d.mcastQueryIntvl);
+      u('mcast_query_response_intvl', 'mcast_query_response_interval', d.mcastQueryResponseIntvl);
+      u('mcast_startup_query_intvl', 'mcast_startup_query_interval', d.mcastStartupQueryIntvl);
+      u('mcast_stats_enabled', 'mcast_stats_enabled', d.mcastStatsEnabled);
+      u('mcast_igmp_version', 'mcast_igmp_version', d.mcastIgmpVersion);
+      u('mcast_mld_version', 'mcast_mld_version', d.mcastMldVersion);
+      u('nf_call_iptables', 'nf_call_iptables', d.nfCallIptables);
+      u('nf_call_ip6tables', 'nf_call_ip6tables', d.nfCallIp6tables);
+      u('nf_call_arptables', 'nf_call_arptables', d.nfCallArptables);
       return;
     }
     case 'veth':
     case 'dummy':
       return;
   }
+}
+
+/** br_dump_bridge_id: `PPPP.m:a:c:a:d:r` (priority in hex, MAC bytes without padding). */
+function bridgeId(id: { readonly priority: number; readonly addr: MacAddr }): string {
+  const prio = id.priority.toString(16).padStart(4, '0');
+  return `${prio}.${[...id.addr.bytes].map((b) => b.toString(16)).join(':')}`;
+}
+
+/** print_0xhex with `%#llx`: `0` for zero, else `0x…`. */
+function hex0x(v: number): string {
+  return v === 0 ? '0' : `0x${v.toString(16)}`;
+}
+
+/** _bridge_print_timer: centiseconds as `%4i.%.2i` seconds; JSON as a bare number. */
+function printTimer(p: Printer, key: string, centis: number): void {
+  const secs = `${Math.trunc(centis / 100)}.${String(centis % 100).padStart(2, '0')}`;
+  p.printNumber(key, `${key} %s `, secs, secs.padStart(7));
+}
+
+const BR_STATES = ['disabled', 'listening', 'learning', 'forwarding', 'blocking'];
+
+/** bridge_slave_print_opt (iplink_bridge_slave.c). */
+export function printBridgeSlaveData(p: Printer, d: BridgePortData): void {
+  const onOff = (key: string, text: string, v: boolean): void => {
+    p.print('fp', null, `${text} %s `, v ? 'on' : 'off');
+    p.print('json', key, null, v);
+  };
+  p.print('any', 'state', 'state %s ', BR_STATES[d.state] ?? String(d.state));
+  p.print('any', 'priority', 'priority %s ', d.priority);
+  p.print('any', 'cost', 'cost %s ', d.cost);
+  onOff('hairpin', 'hairpin', d.hairpin);
+  onOff('guard', 'guard', d.guard);
+  onOff('root_block', 'root_block', d.rootBlock);
+  onOff('fastleave', 'fastleave', d.fastLeave);
+  onOff('learning', 'learning', d.learning);
+  onOff('flood', 'flood', d.flood);
+  p.print('any', 'id', 'port_id %s ', hex0x(d.portId));
+  p.print('any', 'no', 'port_no %s ', hex0x(d.portNo));
+  p.print('any', 'designated_port', 'designated_port %s ', d.designatedPort);
+  p.print('any', 'designated_cost', 'designated_cost %s ', d.designatedCost);
+  p.print('any', 'bridge_id', 'designated_bridge %s ', bridgeId(d.designatedBridge));
+  p.print('any', 'root_id', 'designated_root %s ', bridgeId(d.designatedRoot));
+  printTimer(p, 'hold_timer', d.holdTimer);
+  printTimer(p, 'message_age_timer', d.messageAgeTimer);
+  printTimer(p, 'forward_delay_timer', d.forwardDelayTimer);
+  p.print('any', 'topology_change_ack', 'topology_change_ack %s ', d.topologyChangeAck);
+  p.print('any', 'config_pending', 'config_pending %s ', d.configPending);
+  onOff('proxy_arp', 'proxy_arp', d.proxyArp);
+  onOff('proxy_arp_wifi', 'proxy_arp_wifi', d.proxyArpWifi);
+  p.print('any', 'multicast_router', 'mcast_router %s ', d.multicastRouter);
+  // IFLA_BRPORT_FAST_LEAVE again, text only (its JSON key was printed as `fastleave`).
+  p.print('fp', null, 'mcast_fast_leave %s ', d.fastLeave ? 'on' : 'off');
+  onOff('mcast_flood', 'mcast_flood', d.mcastFlood);
+  onOff('bcast_flood', 'bcast_flood', d.bcastFlood);
+  onOff('mcast_to_unicast', 'mcast_to_unicast', d.mcastToUnicast);
+  onOff('neigh_suppress', 'neigh_suppress', d.neighSuppress);
+  p.print('any', 'group_fwd_mask', 'group_fwd_mask %s ', hex0x(d.groupFwdMask));
+  p.print('any', 'group_fwd_mask_str', 'group_fwd_mask_str %s ', fwdMaskStr(d.groupFwdMask));
+  onOff('vlan_tunnel', 'vlan_tunnel', d.vlanTunnel);
+  onOff('isolated', 'isolated', d.isolated);
+  onOff('locked', 'locked', d.locked);
+}
+
+/** _bitmask2str over fwd_mask_tbl: bit 0 is `stp`, 2 `802.3ad`, 14 `lldp`, others hex. */
+function fwdMaskStr(mask: number): string {
+  const names: Record<number, string> = { 0: 'stp', 2: '802.3ad', 14: 'lldp' };
+  const parts: string[] = [];
+  for (let i = 0; i < 16; i++)
+    if ((mask & (1 << i)) !== 0) parts.push(names[i] ?? `0x${(1 << i).toString(16)}`);
+  return parts.length === 0 ? '0x0' : parts.join(',');
 }
 
 const VLAN_FLAG_NAMES: readonly (readonly [number, string])[] = [

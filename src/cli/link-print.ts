@@ -16,7 +16,7 @@ import {
   IN6_ADDR_GEN_MODE_STABLE_PRIVACY,
 } from '../uapi/if.ts';
 import { AF_PACKET } from '../uapi/rtnetlink.ts';
-import { kindHasPrintOpt, printKindData } from './link-kinds.ts';
+import { kindHasPrintOpt, printBridgeSlaveData, printKindData } from './link-kinds.ts';
 import type { Printer } from './print.ts';
 
 /** What the printer needs beyond the message: the namespace's other devices and options. */
@@ -229,10 +229,7 @@ export function printLinkInfo(p: Printer, link: LinkMsg, lc: LinkPrintContext): 
         p.fp(p.sl);
         p.print('any', 'info_slave_kind', '    %s_slave ', info.slave.kind);
         p.openObject('info_slave_data');
-        const d = info.slave.data;
-        p.print('any', 'state', 'state %s ', BR_STATES[d.state] ?? String(d.state));
-        p.print('any', 'priority', 'priority %s ', d.priority);
-        p.print('any', 'cost', 'cost %s ', d.cost);
+        printBridgeSlaveData(p, info.slave.data);
         p.closeObject();
       }
       p.closeObject();
@@ -255,8 +252,6 @@ export function printLinkInfo(p: Printer, link: LinkMsg, lc: LinkPrintContext): 
   }
   p.fp('\n');
 }
-
-const BR_STATES = ['disabled', 'listening', 'learning', 'forwarding', 'blocking'];
 
 function addrGenModeName(mode: number): string {
   switch (mode) {

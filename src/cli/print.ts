@@ -61,6 +61,12 @@ class JsonWriter {
     this.out += typeof v === 'string' ? jsonQuote(v) : String(v);
   }
 
+  /** jsonw_printf: a number written with the caller's own format. */
+  raw(text: string): void {
+    this.#eor();
+    this.out += text;
+  }
+
   startObject(): void {
     this.#begin('{');
   }
@@ -139,6 +145,16 @@ export class Printer {
     if (kind === 'json' || fmt === null) return;
     const text = value === null ? '' : typeof value === 'boolean' ? String(value) : String(value);
     this.#text += fmt.includes('%s') ? fmt.replace('%s', () => text) : fmt;
+  }
+
+  /** A JSON number in the caller's format (jsonw_printf), or the text format. */
+  printNumber(key: string, fmt: string, jsonText: string, text: string): void {
+    if (this.#writer !== null) {
+      this.#writer.name(key);
+      this.#writer.raw(jsonText);
+      return;
+    }
+    this.#text += fmt.replace('%s', () => text);
   }
 
   /** print_null(): JSON null, or the text format. */

@@ -127,6 +127,40 @@ export interface BridgeInfoData {
   readonly rootPathCost: number;
   readonly topologyChange: number;
   readonly topologyChangeDetected: number;
+  /** IFLA_BR_*_TIMER: time left, in centiseconds (clock_t). */
+  readonly helloTimer: number;
+  readonly tcnTimer: number;
+  readonly topologyChangeTimer: number;
+  readonly gcTimer: number;
+  readonly vlanDefaultPvid: number;
+  readonly vlanStatsEnabled: number;
+  readonly vlanStatsPerPort: number;
+  readonly groupFwdMask: number;
+  readonly groupAddr: MacAddr;
+  readonly mcastSnooping: number;
+  /** IFLA_BR_MULTI_BOOLOPT: BR_BOOLOPT_NO_LL_LEARN and BR_BOOLOPT_MCAST_VLAN_SNOOPING. */
+  readonly noLinklocalLearn: number;
+  readonly mcastVlanSnooping: number;
+  readonly mcastRouter: number;
+  readonly mcastQueryUseIfaddr: number;
+  readonly mcastQuerier: number;
+  readonly mcastHashElasticity: number;
+  readonly mcastHashMax: number;
+  readonly mcastLastMemberCnt: number;
+  readonly mcastStartupQueryCnt: number;
+  /** IFLA_BR_MCAST_*_INTVL in centiseconds. */
+  readonly mcastLastMemberIntvl: number;
+  readonly mcastMembershipIntvl: number;
+  readonly mcastQuerierIntvl: number;
+  readonly mcastQueryIntvl: number;
+  readonly mcastQueryResponseIntvl: number;
+  readonly mcastStartupQueryIntvl: number;
+  readonly mcastStatsEnabled: number;
+  readonly mcastIgmpVersion: number;
+  readonly mcastMldVersion: number;
+  readonly nfCallIptables: number;
+  readonly nfCallIp6tables: number;
+  readonly nfCallArptables: number;
 }
 
 export interface BridgeInfoDataRequest {
@@ -146,8 +180,36 @@ export interface BridgePortData {
   readonly priority: number;
   readonly cost: number;
   readonly hairpin: boolean;
+  readonly guard: boolean;
+  readonly rootBlock: boolean;
+  readonly fastLeave: boolean;
   readonly learning: boolean;
   readonly flood: boolean;
+  /** IFLA_BRPORT_ID ((priority << 10) | port_no) and IFLA_BRPORT_NO. */
+  readonly portId: number;
+  readonly portNo: number;
+  readonly designatedPort: number;
+  readonly designatedCost: number;
+  /** IFLA_BRPORT_BRIDGE_ID / IFLA_BRPORT_ROOT_ID: the designated bridge and root. */
+  readonly designatedBridge: { readonly priority: number; readonly addr: MacAddr };
+  readonly designatedRoot: { readonly priority: number; readonly addr: MacAddr };
+  /** IFLA_BRPORT_*_TIMER in centiseconds. */
+  readonly holdTimer: number;
+  readonly messageAgeTimer: number;
+  readonly forwardDelayTimer: number;
+  readonly topologyChangeAck: number;
+  readonly configPending: number;
+  readonly proxyArp: boolean;
+  readonly proxyArpWifi: boolean;
+  readonly multicastRouter: number;
+  readonly mcastFlood: boolean;
+  readonly bcastFlood: boolean;
+  readonly mcastToUnicast: boolean;
+  readonly neighSuppress: boolean;
+  readonly groupFwdMask: number;
+  readonly vlanTunnel: boolean;
+  readonly isolated: boolean;
+  readonly locked: boolean;
 }
 
 /** The link kinds this project models; `kind` is IFLA_INFO_KIND. */

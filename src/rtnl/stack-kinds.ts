@@ -11,6 +11,7 @@ import type { NetDevice } from '../stack/netdev.ts';
 import { createVethPair, vethPeer } from '../stack/veth.ts';
 import { createVlan, vlanInfo } from '../stack/vlan.ts';
 import { NS_PER_SEC } from '../stack/scheduler.ts';
+import { MacAddr } from '../wire/address.ts';
 import { TSO_MAX_SIZE, type LinkKindOps, type LinkKindRegistry } from './kinds.ts';
 import { checkCreateMtu } from './link.ts';
 import { VLAN_FLAG_REORDER_HDR, type BridgeInfoData, type SlaveInfo } from './messages.ts';
@@ -122,6 +123,13 @@ function bridgeChange(
   if (d.ageingTime !== undefined) br.ageingTime = d.ageingTime * (NS_PER_SEC / 100);
 }
 
+/** The 802.1D bridge group address the bridge keeps (IFLA_BR_GROUP_ADDR). */
+const BR_GROUP_ADDRESS = MacAddr.parse('01:80:c2:00:00:00') ?? MacAddr.ZERO;
+
+function bridgePriority(dev: NetDevice): number {
+  return paramsOf(dev).priority;
+}
+
 /** Linux: br_dev_newlink + br_changelink; ports through ndo_add_slave/ndo_del_slave. */
 const bridgeOps: LinkKindOps = {
   kind: 'bridge',
@@ -169,6 +177,40 @@ const bridgeOps: LinkKindOps = {
         rootPathCost: 0,
         topologyChange: 0,
         topologyChangeDetected: 0,
+        // No STP and no fdb garbage-collection timer are modelled: nothing is pending.
+        helloTimer: 0,
+        tcnTimer: 0,
+        topologyChangeTimer: 0,
+        gcTimer: 0,
+        // br_dev_setup, br_multicast_init and br_netfilter defaults (RFC 4541 snooping on,
+        // IGMPv2/MLDv1, intervals in centiseconds); none of them is settable here.
+        vlanDefaultPvid: 1,
+        vlanStatsEnabled: 0,
+        vlanStatsPerPort: 0,
+        groupFwdMask: 0,
+        groupAddr: BR_GROUP_ADDRESS,
+        mcastSnooping: 1,
+        noLinklocalLearn: 0,
+        mcastVlanSnooping: 0,
+        mcastRouter: 1,
+        mcastQueryUseIfaddr: 0,
+        mcastQuerier: 0,
+        mcastHashElasticity: 16,
+        mcastHashMax: 4096,
+        mcastLastMemberCnt: 2,
+        mcastStartupQueryCnt: 2,
+        mcastLastMemberIntvl: 100,
+        mcastMembershipIntvl: 26000,
+        mcastQuerierIntvl: 25500,
+        mcastQueryIntvl: 12500,
+        mcastQueryResponseIntvl: 1000,
+        mcastStartupQueryIntvl: 3124,
+        mcastStatsEnabled: 0,
+        mcastIgmpVersion: 2,
+        mcastMldVersion: 1,
+        nfCallIptables: 0,
+        nfCallIp6tables: 0,
+        nfCallArptables: 0,
       },
     };
   },
@@ -176,7 +218,7 @@ const bridgeOps: LinkKindOps = {
     bridgeAddPort(master, dev);
   },
   delSlave: (master, dev) => bridgeDelPort(master, dev),
-  fillSlaveInfo(_master, dev): SlaveInfo | undefined {
+  fillSlaveInfo(master, dev): SlaveInfo | undefined {
     const port = bridgePortOf(dev);
     if (port === null) return undefined;
     return {
@@ -188,8 +230,35 @@ const bridgeOps: LinkKindOps = {
         // Linux: br_port_cost from the ethtool speed — veth reports 10 Gb/s, dummy none.
         cost: dev.linkKind?.kind === 'veth' ? 2 : 100,
         hairpin: port.flags.hairpin,
+        guard: false,
+        rootBlock: false,
+        fastLeave: false,
         learning: port.flags.learning,
         flood: port.flags.flood,
+        // br_make_port_id: priority 32 (BR_PORT_DEF_PRIORITY) in the top bits.
+        portId: (32 << 10) | port.portNo,
+        portNo: port.portNo,
+        designatedPort: (32 << 10) | port.portNo,
+        designatedCost: 0,
+        // Without STP every bridge is its own root and designated bridge.
+        designatedBridge: { priority: bridgePriority(master), addr: master.address },
+        designatedRoot: { priority: bridgePriority(master), addr: master.address },
+        holdTimer: 0,
+        messageAgeTimer: 0,
+        forwardDelayTimer: 0,
+        topologyChangeAck: 0,
+        configPending: 0,
+        proxyArp: false,
+        proxyArpWifi: false,
+        multicastRouter: 1,
+        mcastFlood: true,
+        bcastFlood: true,
+        mcastToUnicast: false,
+        neighSuppress: false,
+        groupFwdMask: 0,
+        vlanTunnel: false,
+        isolated: false,
+        locked: false,
       },
     };
   },

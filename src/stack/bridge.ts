@@ -45,6 +45,8 @@ export interface BridgePort {
   readonly flags: BridgePortFlags;
   /** BR_STATE_FORWARDING or BR_STATE_DISABLED (no STP: nothing in between). */
   state: 'forwarding' | 'disabled';
+  /** port_no: the lowest number from 1 no other port holds (Linux: find_portno). */
+  readonly portNo: number;
 }
 
 /** One forwarding database entry (Linux: struct net_bridge_fdb_entry). */
@@ -292,9 +294,12 @@ export function bridgeAddPort(brDev: NetDevice, portDev: NetDevice): BridgePort 
     br,
     flags: { hairpin: false, learning: true, flood: true },
     state: 'disabled',
+    portNo: findPortNo(br),
   };
   kernel.netdevRxHandlerRegister(portDev, brHandleFrame, port);
   kernel.devSetPromiscuity(portDev, 1);
+  // br_add_if: a port receives every multicast group (the bridge snoops them).
+  kernel.devSetAllmulti(portDev, 1);
   portDev.master = brDev;
   br.ports.unshift(port);
   br.fdbAddLocal(portDev.address, port);
@@ -303,6 +308,13 @@ export function bridgeAddPort(brDev: NetDevice, portDev: NetDevice): BridgePort 
   updatePortStates(br, brDev.isUp);
   kernel.notify({ type: 'NETDEV_CHANGEUPPER', dev: portDev });
   return port;
+}
+
+function findPortNo(br: Bridge): number {
+  const used = new Set(br.ports.map((p) => p.portNo));
+  let no = 1;
+  while (used.has(no)) no++;
+  return no;
 }
 
 /** `ip link set PORT nomaster` (Linux: br_del_if). EINVAL when `port` is not a port of `brDev`. */
@@ -329,6 +341,7 @@ function delPort(br: Bridge, port: BridgePort): void {
   port.state = 'disabled';
   br.ports.splice(index, 1);
   kernel.devSetPromiscuity(dev, -1);
+  kernel.devSetAllmulti(dev, -1);
   kernel.netdevRxHandlerUnregister(dev);
   dev.master = null;
   br.fdbFlushPort(port, /* all */ true);
