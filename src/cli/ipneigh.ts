@@ -33,9 +33,9 @@ export const NEIGH_USAGE =
   '                [ dev DEV ] [ router ] [ use ] [ managed ] [ extern_learn ]\n' +
   '                [ protocol PROTO ]\n' +
   '\n' +
-  '       ip neigh { show | flush } [ proxy ] [ to PREFIX ] [ dev DEV ] [ nud STATE ]\n' +
-  '                                 [ vrf NAME ] [ nomaster ]\n' +
-  '       ip neigh get { ADDR | proxy ADDR } dev DEV\n' +
+  '\tip neigh { show | flush } [ proxy ] [ to PREFIX ] [ dev DEV ] [ nud STATE ]\n' +
+  '\t\t\t\t  [ vrf NAME ] [ nomaster ]\n' +
+  '\tip neigh get { ADDR | proxy ADDR } dev DEV\n' +
   '\n' +
   'STATE := { delay | failed | incomplete | noarp | none |\n' +
   '           permanent | probe | reachable | stale }\n';
