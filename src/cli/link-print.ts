@@ -184,7 +184,7 @@ export function printLinkInfo(p: Printer, link: LinkMsg, lc: LinkPrintContext): 
     p.fp(p.sl);
     p.print('any', 'link_type', '    link/%s ', linkTypeName(link.type));
     if (link.address !== undefined) p.print('any', 'address', '%s', link.address.toString());
-    if (link.broadcast !== undefined) {
+    if (full && link.broadcast !== undefined) {
       if ((link.flags & IFF_POINTOPOINT) !== 0) {
         p.fp(' peer ');
         p.print('json', 'link_pointtopoint', null, true);
@@ -194,6 +194,7 @@ export function printLinkInfo(p: Printer, link: LinkMsg, lc: LinkPrintContext): 
       p.print('any', 'broadcast', '%s', link.broadcast.toString());
     }
     if (
+      full &&
       link.permAddress !== undefined &&
       (link.address === undefined || !link.permAddress.equals(link.address))
     ) {
