@@ -199,54 +199,97 @@ async function listNeighs(cmd: IpCmd, args: ArgCursor, flush: boolean): Promise<
   const req: { family: number; ifindex?: number; proxy?: boolean } = { family };
   if (ifindex !== undefined) req.ifindex = ifindex;
   if (proxy) req.proxy = true;
-  const all = await talk(cmd.env.api.dumpNeighs(cmd.ctx, req));
   const prefix = to?.prefix ?? null;
-  const selected = all.filter((n) => {
-    if (family !== AF_UNSPEC && n.family !== family) return false;
-    if (ifindex !== undefined && n.ifindex !== ifindex) return false;
-    if (prefix !== null && !prefixContains(prefix, n.dst)) return false;
-    if (!proxy && (n.flags & NTF_PROXY) === 0) {
-      const st = n.state === 0 ? 0x100 : n.state;
-      if ((st & stateMask) === 0) return false;
-    }
-    return true;
-  });
-  if (flush) {
-    for (const n of selected) {
-      try {
-        await cmd.env.api.delNeigh(cmd.ctx, {
-          family: n.family,
-          ifindex: n.ifindex,
-          flags: n.flags,
-          dst: n.dst,
-        });
-      } catch (err) {
-        if (!isErrno(err)) throw err;
+  const select = (all: readonly NeighMsg[]): NeighMsg[] =>
+    all.filter((n) => {
+      if (family !== AF_UNSPEC && n.family !== family) return false;
+      if (ifindex !== undefined && n.ifindex !== ifindex) return false;
+      if (prefix !== null && !prefixContains(prefix, n.dst)) return false;
+      if (!proxy && (n.flags & NTF_PROXY) === 0) {
+        const st = n.state === 0 ? 0x100 : n.state;
+        if ((st & stateMask) === 0) return false;
       }
-    }
-    return 0;
-  }
+      return true;
+    });
   const links = await talk(cmd.env.api.dumpLinks(cmd.ctx));
   const names = new Map(links.map((l) => [l.ifindex, l.ifname]));
+  const stats = cmd.opts.stats;
   const p = cmd.out;
+  const printAll = (list: readonly NeighMsg[]): void => {
+    for (const n of list) {
+      p.openObject(null);
+      const dev = ifindex === undefined ? (names.get(n.ifindex) ?? `if${n.ifindex}`) : null;
+      printNeigh(p, n, dev, stats);
+      p.closeObject();
+    }
+  };
   p.begin();
-  for (const n of selected) {
-    p.openObject(null);
-    printNeigh(p, n, ifindex === undefined ? (names.get(n.ifindex) ?? `if${n.ifindex}`) : null);
-    p.closeObject();
+  if (flush) {
+    // do_show_or_flush: dump, delete what matched, and again until a dump finds nothing.
+    const out = (text: string): void => p.fp(text);
+    for (let round = 0; round < MAX_FLUSH_ROUNDS; round++) {
+      const victims = select(await talk(cmd.env.api.dumpNeighs(cmd.ctx, req)));
+      if (victims.length === 0) {
+        if (stats > 0) {
+          out(
+            round === 0
+              ? 'Nothing to flush.\n'
+              : `*** Flush is complete after ${round} round${round > 1 ? 's' : ''} ***\n`,
+          );
+        }
+        p.end();
+        cmd.env.stdout(p.output);
+        return 0;
+      }
+      if (stats > 1) printAll(victims);
+      for (const n of victims) {
+        try {
+          await cmd.env.api.delNeigh(cmd.ctx, {
+            family: n.family,
+            ifindex: n.ifindex,
+            flags: n.flags,
+            dst: n.dst,
+          });
+        } catch (err) {
+          if (!isErrno(err)) throw err;
+        }
+      }
+      if (stats > 0) out(`\n*** Round ${round + 1}, deleting ${victims.length} entries ***\n`);
+    }
+    out(`*** Flush not complete bailing out after ${MAX_FLUSH_ROUNDS} rounds\n`);
+    p.end();
+    cmd.env.stdout(p.output);
+    return 1;
   }
+  printAll(select(await talk(cmd.env.api.dumpNeighs(cmd.ctx, req))));
   p.end();
   cmd.env.stdout(p.output);
   return 0;
 }
 
-/** print_neigh(): `DST dev DEV lladdr LL [router] STATE `. `dev` null when filtered by device. */
-export function printNeigh(p: Printer, n: NeighMsg, dev: string | null): void {
+/** ipneigh.c MAX_ROUNDS. */
+const MAX_FLUSH_ROUNDS = 10;
+
+/**
+ * print_neigh(): `DST dev DEV lladdr LL [router] STATE `, with `-s` the cache ages and
+ * probes as iproute2 6.1 lays them out (` used A/B/C` then `probes N `, no space between).
+ * `dev` null when filtered by device.
+ */
+export function printNeigh(p: Printer, n: NeighMsg, dev: string | null, stats = 0): void {
   p.print('any', 'dst', '%s ', formatIp(n.dst));
   if (dev !== null) p.print('any', 'dev', 'dev %s ', dev);
   if (n.lladdr !== undefined) p.print('any', 'lladdr', 'lladdr %s ', n.lladdr.toString());
   if ((n.flags & NTF_ROUTER) !== 0) p.print('any', 'router', 'router ', true);
   if ((n.flags & NTF_PROXY) !== 0) p.print('any', 'proxy', 'proxy ', true);
+  if (stats > 0 && n.cacheinfo !== undefined) {
+    const ci = n.cacheinfo;
+    // print_cacheinfo: clock_t ticks divided by USER_HZ (100).
+    if (ci.refcnt !== 0) p.print('any', 'refcnt', ' ref %s', ci.refcnt);
+    p.print('any', 'used', ' used %s', Math.floor(ci.used / 100));
+    p.print('any', 'confirmed', '/%s', Math.floor(ci.confirmed / 100));
+    p.print('any', 'updated', '/%s', Math.floor(ci.updated / 100));
+  }
+  if (stats > 0 && n.probes !== undefined) p.print('any', 'probes', 'probes %s ', n.probes);
   if (n.state !== 0 || !p.json) {
     p.openArray('json', 'state');
     for (const [bit, name] of NUD_NAMES) {

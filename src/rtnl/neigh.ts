@@ -97,7 +97,9 @@ function neighMsg(family: number, n: Neighbour): NeighMsg {
     confirmed: ageClockT(now, n.confirmed),
     used: ageClockT(now, n.used),
     updated: ageClockT(now, n.updated),
-    refcnt: 0,
+    // ndm_refcnt is the count minus the table's own reference: a pending NUD timer
+    // holds one (neigh_add_timer); routes and sockets holding entries are not modelled.
+    refcnt: n.timer !== undefined && !n.timer.cancelled ? 1 : 0,
   };
   return {
     family,

@@ -177,3 +177,36 @@ test('ip neigh flush: `all` is a match-all prefix (get_prefix), static entries s
     exit: 255,
   });
 });
+
+test('ip -s neigh: ref/used/probes and the flush rounds, as iproute2 6.1 printed them on Linux', async () => {
+  const { rtnl } = await lab();
+  for (const line of [
+    'ip neigh add 192.168.1.7 lladdr 52:54:00:00:00:07 dev veth0 nud stale',
+    'ip neigh add 192.168.1.8 lladdr 52:54:00:00:00:08 dev veth0 nud reachable',
+    'ip neigh add 192.168.1.9 lladdr 52:54:00:00:00:09 dev veth0',
+  ])
+    assert.deepEqual(await sh(rtnl, line), { output: '', exit: 0 }, line);
+  // A user-made STALE entry is confirmed 2 × base_reachable_time ago; a REACHABLE one
+  // holds a timer reference (ref 1).
+  assert.deepEqual(await sh(rtnl, 'ip -s neigh show dev veth0'), {
+    output:
+      '192.168.1.7 lladdr 52:54:00:00:00:07  used 0/60/0probes 0 STALE \n' +
+      '192.168.1.8 lladdr 52:54:00:00:00:08  ref 1 used 0/0/0probes 0 REACHABLE \n' +
+      '192.168.1.9 lladdr 52:54:00:00:00:09  used 0/0/0probes 0 PERMANENT \n',
+    exit: 0,
+  });
+  assert.deepEqual(await sh(rtnl, 'ip -s neigh flush dev veth0 nud stale'), {
+    output: '\n*** Round 1, deleting 1 entries ***\n*** Flush is complete after 1 round ***\n',
+    exit: 0,
+  });
+  assert.deepEqual(await sh(rtnl, 'ip -s -s neigh flush all'), {
+    output:
+      '192.168.1.8 dev veth0 lladdr 52:54:00:00:00:08  ref 1 used 0/0/0probes 0 REACHABLE \n' +
+      '\n*** Round 1, deleting 1 entries ***\n*** Flush is complete after 1 round ***\n',
+    exit: 0,
+  });
+  assert.deepEqual(await sh(rtnl, 'ip -s neigh flush all'), {
+    output: 'Nothing to flush.\n',
+    exit: 0,
+  });
+});
