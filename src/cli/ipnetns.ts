@@ -101,10 +101,10 @@ export async function doIpNetns(cmd: IpCmd, args: ArgCursor): Promise<number> {
   if (matches(w, 'list-id')) return listIds(cmd);
   if (matches(w, 'pids')) {
     const name = args.current;
-    if (name === undefined) throw new IpExit(255, 'No netns name specified\n');
+    if (name === undefined) throw new IpExit(1, 'No netns name specified\n');
     const known = await api.netnsList(cmd.ctx);
     if (!known.some((n) => n.name === name)) {
-      throw new IpExit(255, `Cannot open network namespace: ${strerror('ENOENT')}\n`);
+      throw new IpExit(1, `Cannot open network namespace: ${strerror('ENOENT')}\n`);
     }
     // The emulated host has one process, init (pid 1), in the initial namespace, so no
     // named namespace has any.

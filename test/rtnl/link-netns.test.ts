@@ -64,8 +64,13 @@ test('ip netns list-id: every id of the namespace, named ones with their name; p
     exit: 0,
   });
   assert.deepEqual(await sh(rtnl, 'ip netns pids ns1'), { output: '', exit: 0 });
+  // Exit statuses as iproute2 6.1 gave them on Linux.
+  assert.deepEqual(await sh(rtnl, 'ip netns pids'), {
+    output: 'No netns name specified\n',
+    exit: 1,
+  });
   assert.deepEqual(await sh(rtnl, 'ip netns pids nsX'), {
     output: 'Cannot open network namespace: No such file or directory\n',
-    exit: 255,
+    exit: 1,
   });
 });
