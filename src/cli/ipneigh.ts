@@ -157,7 +157,8 @@ function neighTo(text: string, family: number): NeighTo {
 }
 
 async function listNeighs(cmd: IpCmd, args: ArgCursor, flush: boolean): Promise<number> {
-  if (flush && args.done) throw new IpExit(255, 'Flush requires arguments.\n');
+  // Exit 1, as iproute2 6.1 on Linux.
+  if (flush && args.done) throw new IpExit(1, 'Flush requires arguments.\n');
   let ifindex: number | undefined;
   // Flush takes every state but the static ones; nud words then replace the default.
   let stateMask = flush ? ~(NUD_PERMANENT | NUD_NOARP) : 0xff & ~NUD_NOARP;

@@ -174,7 +174,7 @@ test('ip neigh flush: `all` is a match-all prefix (get_prefix), static entries s
   assert.deepEqual(await rtnl.dumpNeighs({}, { family: AF_UNSPEC, ifindex: veth0 }), []);
   assert.deepEqual(await sh(rtnl, 'ip neigh flush'), {
     output: 'Flush requires arguments.\n',
-    exit: 255,
+    exit: 1,
   });
 });
 
