@@ -292,8 +292,10 @@ async function listAddrs(cmd: IpCmd, args: ArgCursor): Promise<number> {
   // one link (ipaddr_link_get), and that request has only the full PF_UNSPEC handler.
   const inet6 = family === AF_INET6 && f.dev === undefined;
   const lc = { ...(await linkContext(cmd, allLinks, false)), inet6 };
-  // ipaddr_list_flush_or_save: -o prints no link lines, only `N: NAME` before each address.
-  const noLink = cmd.opts.oneline && cmd.opts.family !== AF_PACKET;
+  // ipaddr_list_flush_or_save prints no link lines with -o (only `N: NAME` before each
+  // address) nor with a label filter, where even -br leaves out name and state (iproute2
+  // 6.1 on Linux: `ip -br addr show label X` prints an empty line per other device).
+  const noLink = (cmd.opts.oneline || af.label !== undefined) && cmd.opts.family !== AF_PACKET;
   const p = cmd.out;
   p.begin();
   for (const l of links) {
@@ -303,13 +305,9 @@ async function listAddrs(cmd: IpCmd, args: ArgCursor): Promise<number> {
     // ipaddr_filter: a device stays when an address passes every filter, or when it has
     // no address at all and no family was asked for.
     if (mine.length === 0 && (any || family !== AF_UNSPEC)) continue;
-    // print_linkinfo skips the header of a device whose name the label does not match
-    // (print_linkinfo_brief skips the whole device).
-    const named = af.label === undefined || family !== AF_UNSPEC || fnmatch(af.label, l.ifname);
-    if (cmd.opts.brief && !named) continue;
     p.openObject(null);
     if (cmd.opts.brief) {
-      printLinkInfo(p, l, lc);
+      if (!noLink) printLinkInfo(p, l, lc);
       p.openArray('json', 'addr_info');
       for (const a of mine) {
         p.openObject(null);
@@ -320,7 +318,7 @@ async function listAddrs(cmd: IpCmd, args: ArgCursor): Promise<number> {
       p.closeArray('json', null);
       p.fp('\n');
     } else {
-      const header = !noLink && named;
+      const header = !noLink;
       if (header) printLinkInfo(p, l, lc);
       p.openArray('json', 'addr_info');
       for (const a of mine) {
