@@ -43,6 +43,7 @@ import {
   setOffload,
   setPersist,
   TAP_DEFAULT_OFFLOADS,
+  type Tap,
   TUN_PATH,
 } from '../backend/linux/sys/tun.ts';
 import type { LinkMsg, LinkSelector, NetnsEntry, NewLinkRequest } from '../rtnl/messages.ts';
@@ -140,6 +141,8 @@ export class Daemon {
   readonly refusals: Refusal[] = [];
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  /** While restoring, nft work waits until every slave's data path is back (see #restore). */
+  #restoring = false;
 
   private constructor(options: DaemonOptions, host: LoopHost, state: DaemonState) {
     this.stateDir = options.stateDir;
@@ -159,6 +162,7 @@ export class Daemon {
    * @throws {ErrnoError} EPERM when not root, ENOENT when /dev/net/tun is missing.
    */
   static async start(options: DaemonOptions): Promise<Daemon> {
+    const called = performance.now();
     if (process.getuid?.() !== 0)
       throw new ErrnoError('EPERM', 'the daemon must run as root (it creates TAPs and sockets)');
     if (!existsSync(TUN_PATH))
@@ -168,9 +172,30 @@ export class Daemon {
       );
     ensureStateDir(options.stateDir);
     const state = loadState(options.stateDir);
-    const host = await LoopHost.start(new URL('./engine.ts', import.meta.url), null);
+    // The worker loads the engine (the whole emulated stack) on the other core while
+    // this thread finds and reopens the TAPs.
+    const starting = LoopHost.start(new URL('./engine.ts', import.meta.url), null);
+    const watches = new Map<string | null, NsWatch>();
+    let prepared: Prepared[];
+    try {
+      prepared = prepareRestore(state.slaves, watches);
+    } catch (err) {
+      await starting.then((h) => h.stop()).catch(() => undefined);
+      for (const w of watches.values()) w.close();
+      throw err;
+    }
+    let host: LoopHost;
+    try {
+      host = await starting;
+    } catch (err) {
+      for (const p of prepared) if (p.tap !== null) closeFd(p.tap.fd);
+      for (const w of watches.values()) w.close();
+      throw err;
+    }
+    const engineReady = performance.now();
     const d = new Daemon(options, host, state);
-    await d.#mutex.run(() => d.#restore());
+    for (const [ns, w] of watches) d.#watches.set(ns, w);
+    await d.#mutex.run(() => d.#restore(prepared, { called, engineReady }));
     d.#schedule(0);
     return d;
   }
@@ -210,6 +235,7 @@ export class Daemon {
   // ------------------------------------------------------------ masters
 
   async #attachMaster(name: string): Promise<Master> {
+    // (On restore the nft tables are installed once, after the data path: #restore.)
     const known = this.#masters.get(name);
     if (known !== undefined) return known;
     const ifindex = ifIndex(name);
@@ -246,7 +272,7 @@ export class Daemon {
       for (const fd of [sock.fd, raw4, raw6]) if (fd >= 0) closeFd(fd);
       throw err;
     }
-    filter.install();
+    if (!this.#restoring) filter.install();
     const m: Master = {
       name,
       ifindex,
@@ -510,26 +536,56 @@ export class Daemon {
 
   // ------------------------------------------------------------ restore after a restart
 
-  async #restore(): Promise<void> {
-    for (const rec of this.#state.slaves) {
-      try {
-        await this.#restoreOne(rec);
-      } catch (err) {
-        this.#log(`${rec.name}: not restored: ${(err as Error).message}`);
+  /**
+   * Restores the slaves found by prepareRestore. The data path comes first (master
+   * sockets, TAPs, the engine's slaves and their addresses, up state); the nft ingress
+   * tables, one `nft` run per master, come after it. Until then the tables the killed
+   * daemon left behind keep filtering the master's stack with the old addresses.
+   * The log line at the end gives the times after process start (docs/linux-dataplane.md).
+   */
+  async #restore(
+    prepared: readonly Prepared[],
+    at: { readonly called: number; readonly engineReady: number },
+  ): Promise<void> {
+    this.#restoring = true;
+    let restored = 0;
+    try {
+      for (const p of prepared) {
+        try {
+          if (p.tap === null) throw new Error(p.why);
+          await this.#restoreOne(p.rec, p.tap, p.ns, p.nsIfindex);
+          restored++;
+        } catch (err) {
+          this.#log(`${p.rec.name}: not restored: ${(err as Error).message}`);
+        }
       }
+    } finally {
+      this.#restoring = false;
+    }
+    const dataPath = performance.now();
+    for (const m of this.#masters.values()) {
+      const slave = [...this.#slaves.values()].find((s) => s.rec.master === m.name);
+      m.filter.install((slave?.rec.mode ?? 0) as FilterMode);
     }
     this.#save();
+    if (prepared.length > 0) {
+      const ms = (t: number): string => `${Math.round(t)} ms`;
+      this.#log(
+        `restored ${restored} of ${prepared.length} slaves: modules loaded ${ms(at.called)}, ` +
+          `engine ready ${ms(at.engineReady)}, ` +
+          `data path ${ms(dataPath)}, nft ${ms(performance.now())} after process start`,
+      );
+    }
   }
 
-  async #restoreOne(rec: SlaveRecord): Promise<void> {
-    const master = await this.#attachMaster(rec.master);
-    const where = this.#locate(rec.name, rec.netns, master.mac);
-    if (where === undefined) throw new Error('its TAP no longer exists');
-    // A TAP in another namespace is reattached there (the fd then pins that namespace;
-    // the watcher deletes the slave when the namespace's name disappears).
-    const open = (): ReturnType<typeof openTap> =>
-      openTap({ name: rec.name, offloads: tapOffloads(rec.mode) });
-    const tap = inNs(where.ns, open);
+  async #restoreOne(rec: SlaveRecord, tap: Tap, ns: string | null, nsIf: number): Promise<void> {
+    let master: Master;
+    try {
+      master = await this.#attachMaster(rec.master);
+    } catch (err) {
+      closeFd(tap.fd);
+      throw err;
+    }
     const ifindex = rec.ifindex;
     try {
       await this.#rtnl('newLink', [
@@ -551,7 +607,7 @@ export class Daemon {
       closeFd(tap.fd);
       throw err;
     }
-    const restored: SlaveRecord = { ...rec, netns: where.ns };
+    const restored: SlaveRecord = { ...rec, netns: ns };
     const slave: Slave = {
       rec: restored,
       fd: tap.fd,
@@ -559,11 +615,11 @@ export class Daemon {
       up: false,
       mtu: 0,
       misses: 0,
-      nsIfindex: where.link.ifindex,
+      nsIfindex: nsIf,
     };
     this.#slaves.set(rec.name, slave);
     await this.#portMode(master, rec.mode);
-    await this.#apply(slave, where.watch);
+    await this.#apply(slave, this.#watch(ns));
     this.#log(`${rec.name}: restored on ${rec.master} (${describeMode(rec)})`);
   }
 
@@ -615,7 +671,7 @@ export class Daemon {
         this.#log(`${master.name}: l3s ingress unavailable: ${(err as Error).message}`);
       }
     }
-    if (master.filter.mode !== mode) master.filter.install(mode as FilterMode);
+    if (!this.#restoring && master.filter.mode !== mode) master.filter.install(mode as FilterMode);
   }
 
   // ------------------------------------------------------------ following the TAPs
@@ -630,42 +686,12 @@ export class Daemon {
     return w;
   }
 
-  /**
-   * Finds the TAP `name` (kind tun, the master's MAC): first where it was, then in the
-   * daemon's namespace, then in every /var/run/netns entry. A cheap ioctl probes each
-   * namespace; only a hit opens (or reuses) its rtnetlink watch.
-   */
   #locate(
     name: string,
     hint: string | null,
     mac: string,
   ): { ns: string | null; watch: NsWatch; link: LinkEvent } | undefined {
-    const tried = new Set<string | null>();
-    const candidates: (string | null)[] = [hint, null, ...this.#netnsList().map((e) => e.name)];
-    for (const ns of candidates) {
-      if (tried.has(ns)) continue;
-      tried.add(ns);
-      let hit = false;
-      try {
-        hit = inNs(ns, () => {
-          ifIndex(name);
-          return getHwAddr(name).mac.toString().toLowerCase() === mac.toLowerCase();
-        });
-      } catch {
-        hit = false;
-      }
-      if (!hit) continue;
-      let w: NsWatch;
-      try {
-        w = this.#watch(ns);
-      } catch {
-        continue;
-      }
-      const link = w.linkByName(name);
-      if (link === undefined || link.infoKind !== 'tun') continue;
-      return { ns, watch: w, link };
-    }
-    return undefined;
+    return locateTap(name, hint, mac, (ns) => this.#watch(ns));
   }
 
   #schedule(ms: number): void {
@@ -747,7 +773,12 @@ export class Daemon {
     const up = (link.flags & IFF_UP) !== 0;
     if (link.mtu !== slave.mtu && link.mtu > 0) {
       slave.mtu = link.mtu;
-      await this.#engine({ op: 'setMtu', ifindex, mtu: link.mtu });
+      try {
+        await this.#engine({ op: 'setMtu', ifindex, mtu: link.mtu });
+      } catch (err) {
+        // Out of the slave's range (68..65535): the engine keeps its MTU.
+        this.#log(`${slave.rec.name}: mtu ${link.mtu} not applied: ${(err as Error).message}`);
+      }
     }
     // ipvlan_open re-imposes NOARP from the port's mode whenever the slave comes up
     // (MODE-6). Events are applied as a snapshot, so a quick down/arp on/up is not seen
@@ -803,6 +834,101 @@ export class Daemon {
     }
     await this.#removeSlave(slave, `its TAP failed (errno ${ev.errno}): slave deleted`);
   }
+}
+
+/** A persisted slave whose TAP was found and reopened before the engine was up. */
+interface Prepared {
+  readonly rec: SlaveRecord;
+  /** null: not found (`why`); the slave is then dropped from the state. */
+  readonly tap: Tap | null;
+  readonly why: string;
+  readonly ns: string | null;
+  /** The TAP's ifindex in its namespace. */
+  readonly nsIfindex: number;
+}
+
+function netnsNames(): string[] {
+  try {
+    return readdirSync(NETNS_RUN_DIR);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Finds the TAP `name` (kind tun, the master's MAC): first where it was, then in the
+ * daemon's namespace, then in every /var/run/netns entry. A cheap ioctl probes each
+ * namespace; only a hit opens (or reuses) its rtnetlink watch.
+ */
+function locateTap(
+  name: string,
+  hint: string | null,
+  mac: string,
+  watch: (ns: string | null) => NsWatch,
+): { ns: string | null; watch: NsWatch; link: LinkEvent } | undefined {
+  const tried = new Set<string | null>();
+  for (const ns of [hint, null, ...netnsNames()]) {
+    if (tried.has(ns)) continue;
+    tried.add(ns);
+    let hit = false;
+    try {
+      hit = inNs(ns, () => {
+        ifIndex(name);
+        return getHwAddr(name).mac.toString().toLowerCase() === mac.toLowerCase();
+      });
+    } catch {
+      hit = false;
+    }
+    if (!hit) continue;
+    let w: NsWatch;
+    try {
+      w = watch(ns);
+    } catch {
+      continue;
+    }
+    const link = w.linkByName(name);
+    if (link === undefined || link.infoKind !== 'tun') continue;
+    return { ns, watch: w, link };
+  }
+  return undefined;
+}
+
+/**
+ * Finds and reopens the persisted slaves' TAPs (a TAP in another namespace is reopened
+ * there; the fd then pins that namespace, and the watcher deletes the slave when the
+ * namespace's name disappears). Needs no engine: it runs while the worker starts.
+ */
+function prepareRestore(
+  recs: readonly SlaveRecord[],
+  watches: Map<string | null, NsWatch>,
+): Prepared[] {
+  const watch = (ns: string | null): NsWatch => {
+    let w = watches.get(ns);
+    if (w === undefined) {
+      w = NsWatch.open(ns);
+      watches.set(ns, w);
+    }
+    return w;
+  };
+  return recs.map((rec) => {
+    const none = (why: string): Prepared => ({ rec, tap: null, why, ns: null, nsIfindex: 0 });
+    let mac: string;
+    try {
+      mac = getHwAddr(rec.master).mac.toString();
+    } catch (err) {
+      return none(`master ${rec.master}: ${(err as Error).message}`);
+    }
+    const where = locateTap(rec.name, rec.netns, mac, watch);
+    if (where === undefined) return none('its TAP no longer exists');
+    try {
+      const tap = inNs(where.ns, () =>
+        openTap({ name: rec.name, offloads: tapOffloads(rec.mode) }),
+      );
+      return { rec, tap, why: '', ns: where.ns, nsIfindex: where.link.ifindex };
+    } catch (err) {
+      return none((err as Error).message);
+    }
+  });
 }
 
 function describeMode(rec: SlaveRecord): string {

@@ -12,10 +12,10 @@
 // the header still in front of the slot goes with the frame unchanged, so GSO
 // super-frames and partial checksums pass through (src/backend/linux/README.md).
 //
-// Differs from Linux: the emulated master and slaves carry MTU 65535 because the real
-// kernel enforces the MTU on the real devices and GSO super-frames must pass the
-// emulated dev_forward_skb length check (Linux exempts GSO skbs; the stack has no GSO
-// flag). Replies show the real devices' MTUs (`displayMtu`).
+// The emulated devices carry the real MTUs (the master's at attach, each slave its
+// TAP's, as the watcher reads it). A GSO super-frame is longer than the MTU: its skb
+// has the `gso` mark, set from the vnet header it was read with, which
+// dev_forward_skb honours as Linux's is_skb_forwardable does.
 
 import { ErrnoError } from '../base/errno.ts';
 import { FdLink } from '../backend/linux/fd-link.ts';
@@ -28,7 +28,7 @@ import { vnetHdrValid, vnetIsGso } from '../backend/linux/vnet-hdr.ts';
 import { registerIpvlanKind } from '../ipvlan/link-ops.ts';
 import { lookupOwner } from '../ipvlan/core.ts';
 import { ipvlanModuleInit, ipvlanOf, portOf } from '../ipvlan/main.ts';
-import type { LinkMsg, LinkSelector, NewLinkRequest, RtnlContext } from '../rtnl/messages.ts';
+import type { LinkSelector, NewLinkRequest, RtnlContext } from '../rtnl/messages.ts';
 import { LinkKindRegistry } from '../rtnl/kinds.ts';
 import { delLink, dumpLinks, getLink, newLink, type RtnlCore } from '../rtnl/link.ts';
 import { resolveNetnsTarget } from '../rtnl/netns.ts';
@@ -51,8 +51,8 @@ import {
 import { IPV4_ANY, Ipv6Addr, MacAddr, parseIp } from '../wire/address.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 
-/** The MTU the emulated devices carry (see the header comment). */
-export const ENGINE_MTU = 65535;
+/** The largest frame the engine builds or copies itself (a GSO super-frame's size). */
+const MAX_FRAME = 65535;
 
 /** Requests the main thread sends with LoopHost.call. */
 export type EngineCall =
@@ -162,10 +162,9 @@ export function start(ctx: LoopContext): LoopProgram {
   const rawOut = new Map<number, RawIpSender>();
   const byIfindex = new Map<number, Attached>();
   const nflogLinks = new Map<number, FdLink[]>();
-  const displayMtu = new Map<number, number>();
   /** The loop's slot memory: an skb over it still has its vnet header in front. */
   let slotMemory: ArrayBufferLike | null = null;
-  const scratch = new Uint8Array(HDR + ENGINE_MTU + 64);
+  const scratch = new Uint8Array(HDR + MAX_FRAME + 64);
 
   /** The loop's slot views, and the byte distance between two slots. */
   let slots: readonly Uint8Array[] = [];
@@ -377,11 +376,6 @@ export function start(ctx: LoopContext): LoopProgram {
     return dev;
   }
 
-  function showMtu(m: LinkMsg): LinkMsg {
-    const mtu = displayMtu.get(m.ifindex);
-    return mtu === undefined ? m : { ...m, mtu };
-  }
-
   function rtnlCall(method: string, args: unknown): unknown {
     const [, reqArg] = decodeValue(args) as [RtnlContext, unknown];
     // Every slave and master lives in the engine's initial namespace: the real
@@ -396,9 +390,9 @@ export function start(ctx: LoopContext): LoopProgram {
         delLink(core, net, (reqArg as { ifindex: number }).ifindex);
         return null;
       case 'getLink':
-        return showMtu(getLink(core, net, reqArg as LinkSelector));
+        return getLink(core, net, reqArg as LinkSelector);
       case 'dumpLinks':
-        return dumpLinks(core, net).map(showMtu);
+        return dumpLinks(core, net);
       default:
         throw new ErrnoError('EOPNOTSUPP');
     }
@@ -433,9 +427,9 @@ export function start(ctx: LoopContext): LoopProgram {
                 linkKind: null,
                 type: ARPHRD_ETHER,
                 flags: IFF_BROADCAST | IFF_MULTICAST,
-                mtu: ENGINE_MTU,
+                mtu: req.mtu,
                 minMtu: 68,
-                maxMtu: ENGINE_MTU,
+                maxMtu: MAX_FRAME,
                 address: mac,
                 txqlen: 1000,
                 features: { noQueue: false, liveAddrChange: true },
@@ -458,7 +452,6 @@ export function start(ctx: LoopContext): LoopProgram {
           const raw6 = req.raw6Fd ?? -1;
           if (raw4 >= 0 || raw6 >= 0)
             rawOut.set(req.ifindex, new RawIpSender(raw4, raw6, req.ifindex));
-          displayMtu.set(req.ifindex, req.mtu);
           const link = new FdLink(req.link);
           link.setReceiver(onMasterBatch(dev));
           byIfindex.set(req.ifindex, { link, dev });
@@ -520,7 +513,8 @@ export function start(ctx: LoopContext): LoopProgram {
           return null;
         }
         case 'setMtu':
-          displayMtu.set(req.ifindex, req.mtu);
+          // The real TAP took the MTU already; the engine's slave follows it.
+          kernel.devSetMtu(requireDev(req.ifindex), req.mtu);
           return null;
         case 'stats': {
           const links: Record<string, FdLink['stats']> = {};

@@ -213,9 +213,14 @@ print(sent)
     }
     await started;
     assert.ok(firstReply > 0, 'traffic resumed');
-    // Reported, not asserted against wall-clock targets (the machine is noisy).
     console.log(`# restart: first reply ${Math.round(firstReply)} ms after starting the daemon`);
+    // Typically about 1 s on a loaded 2-core machine (node and tsx load the sources twice:
+    // main thread and worker); the bound is loose so that noise does not fail it.
+    assert.ok(firstReply <= 3000, `first reply after ${Math.round(firstReply)} ms`);
     assert.ok(await waitFor(() => d.log.includes(`${s0}: restored`)), d.log);
+    // The daemon's own account of where the time went (times after its process start).
+    assert.ok(await waitFor(() => /restored 2 of 2 slaves: /.test(d.log)), d.log);
+    console.log(`# restart: ${/restored 2 of 2 slaves: .*/.exec(d.log)?.[0] ?? ''}`);
     assert.ok(pingCount(box, ns0, S1, 2) >= 2);
     assert.match(d.linkOk('show', s0), /ipvlan {2}mode l3 bridge /);
     assert.match(box.ip(ns1, 'link', 'show', s1), /NOARP/);
