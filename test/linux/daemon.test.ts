@@ -1,8 +1,9 @@
 // The Linux data-plane daemon end to end against the real kernel: the seed example
 // (`ipvlan link add`, then plain iproute2 moves the TAP, adds the address and brings
 // it up) with the real ping in L2; private and VEPA (upstream bridge port in hairpin
-// mode); a duplicate address refused and removed; an iperf3 transfer; restart after
-// kill -9; the CLI's errors. Root only; skipped with a message otherwise. The master
+// mode); a duplicate address refused and removed; an iperf3 transfer; the TAP's MTU
+// in the engine; restart after kill -9; the CLI's errors. Root only; skipped with a
+// message otherwise. The master
 // is one end of a veth pair whose peer sits in an "upstream" namespace playing the
 // router; traffic stays inside the namespaces this file creates.
 
@@ -132,6 +133,56 @@ describe('ipvlan daemon, L2 (root, real namespaces)', { skip }, () => {
     assert.ok(pingCount(box, ns0, UP, 2) >= 2, 'slave → upstream still works');
     d.linkOk('set', s0, 'type', 'ipvlan', 'mode', 'l2', 'bridge');
     assert.ok(pingCount(box, ns0, S1, 2) >= 2);
+  });
+
+  test("the engine's slave takes its TAP's MTU; larger frames to it are dropped", async () => {
+    assert.match(d.linkOk('show', s0), / mtu 1500 /);
+    box.ip(ns0, 'link', 'set', s0, 'mtu', '1400');
+    try {
+      assert.ok(await waitFor(() => / mtu 1400 /.test(d.linkOk('show', s0))), d.linkOk('show'));
+      // Exactly 1400 bytes of IPv4 from the slave with the smaller MTU passes.
+      const r = box.exec(ns0, [
+        'ping',
+        '-c',
+        '2',
+        '-i',
+        '0.2',
+        '-w',
+        '5',
+        '-M',
+        'do',
+        '-s',
+        '1372',
+        S1,
+      ]);
+      assert.match(r.stdout, /[12] received/, r.stdout + r.stderr);
+      // A 1500-byte packet towards it exceeds the engine slave's MTU: dev_forward_skb
+      // drops it (is_skb_forwardable), as Linux's ipvlan would.
+      const dropped = (): number =>
+        Number(/RX:.*\n\s*\d+\s+\d+\s+\d+\s+(\d+)/.exec(d.linkOk('-s', 'show', s0))?.[1] ?? -1);
+      const before = dropped();
+      assert.ok(before >= 0, d.linkOk('-s', 'show', s0));
+      const big = box.exec(ns1, [
+        'ping',
+        '-c',
+        '2',
+        '-i',
+        '0.2',
+        '-w',
+        '2',
+        '-M',
+        'do',
+        '-s',
+        '1472',
+        S0,
+      ]);
+      assert.match(big.stdout, / 0 received/, big.stdout + big.stderr);
+      assert.ok(dropped() >= before + 2, d.linkOk('-s', 'show', s0));
+    } finally {
+      box.ip(ns0, 'link', 'set', s0, 'mtu', '1500');
+    }
+    assert.ok(await waitFor(() => / mtu 1500 /.test(d.linkOk('show', s0))));
+    assert.ok(pingCount(box, ns1, S0, 2) >= 2);
   });
 
   test('restart: kill -9, start again, same slaves and traffic resumes', async () => {
