@@ -3,9 +3,9 @@
 // it up) with the real ping in L2; private and VEPA (upstream bridge port in hairpin
 // mode); a duplicate address refused and removed; an iperf3 transfer; the TAP's MTU
 // in the engine; restart after kill -9; the CLI's errors. Root only; skipped with a
-// message otherwise. The master
-// is one end of a veth pair whose peer sits in an "upstream" namespace playing the
-// router; traffic stays inside the namespaces this file creates.
+// message otherwise. The master is one end of a veth pair whose peer sits in an
+// "upstream" namespace playing the router; traffic stays inside the namespaces this
+// file creates.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
