@@ -1,10 +1,8 @@
 // Composition root of the `ipvlan` command: picks the world (emulated or Linux),
 // registers link kinds, and hands argv to the front end.
 
-import { daemonCommand, linkCommand } from './daemon-cli.ts';
-import { demo } from './demo.ts';
-import { runCommand } from './run.ts';
-import { shellCommand } from './shell.ts';
+// Each command loads its own modules when it runs: the daemon restarting after a crash
+// should not pay for loading the emulated world and the shell.
 
 const USAGE = `Usage: ipvlan COMMAND
   demo                                        run examples/seed.sh on the emulated network, with
@@ -26,13 +24,17 @@ const io = {
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'demo':
-    process.exitCode = await demo((line) => process.stdout.write(`${line}\n`));
+    process.exitCode = await (
+      await import('./demo.ts')
+    ).demo((line) => process.stdout.write(`${line}\n`));
     break;
   case 'run':
-    process.exitCode = await runCommand(rest, io);
+    process.exitCode = await (await import('./run.ts')).runCommand(rest, io);
     break;
   case 'shell':
-    process.exitCode = await shellCommand({
+    process.exitCode = await (
+      await import('./shell.ts')
+    ).shellCommand({
       bare: rest.includes('--bare'),
       trace: rest.includes('--trace'),
       pcap: undefined,
@@ -40,10 +42,10 @@ switch (command) {
     });
     break;
   case 'daemon':
-    process.exitCode = await daemonCommand(rest, io);
+    process.exitCode = await (await import('./daemon-cli.ts')).daemonCommand(rest, io);
     break;
   case 'link':
-    process.exitCode = await linkCommand(rest, io);
+    process.exitCode = await (await import('./daemon-cli.ts')).linkCommand(rest, io);
     break;
   case undefined:
   case 'help':
