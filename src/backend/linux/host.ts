@@ -10,6 +10,8 @@ import type { ControlMessage, WorkerMessage } from './protocol.ts';
 export interface LoopHostOptions {
   /** Frames per fd per round in the worker's loop. */
   readonly batch?: number;
+  /** µs the worker's loop keeps polling without blocking after a busy round (IoLoopOptions.spinUs). */
+  readonly spinUs?: number;
 }
 
 /**

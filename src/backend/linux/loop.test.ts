@@ -127,6 +127,64 @@ test('the loop delivers each ready link one budget of frames, the first alone, a
   }
 });
 
+test('after a busy round run() polls without blocking until the spin window ends', () => {
+  const [a0, a1] = openMessagePair();
+  const c = libc();
+  try {
+    // A window far longer than the test: every round after the frame must be non-blocking
+    // although the timer asks for 5 s polls.
+    const loop = new IoLoop({ slotSize: 256, spinUs: 60e6 });
+    const link = new FdLink({ fd: a1, name: 'a', kind: 'tap', vnetHdrLen: 0 });
+    let frames = 0;
+    link.setReceiver((_l, batch) => (frames += batch.count));
+    loop.add(link);
+    c.write(a0, frame(1, 30), 30);
+    const after: number[] = [];
+    loop.setTimer((now) => {
+      if (frames > 0) after.push(now);
+      if (after.length === 4) loop.stop();
+      return 5000;
+    });
+    loop.run();
+    assert.equal(frames, 1);
+    // A blocking poll would have slept 5000 ms between these rounds.
+    const last = after[3] ?? Infinity;
+    const first = after[0] ?? 0;
+    assert.ok(last - first < 5000, `idle rounds took ${last - first} ms`);
+  } finally {
+    closeFd(a0);
+    closeFd(a1);
+  }
+});
+
+test('once the spin window has passed, run() blocks for the timer timeout again', () => {
+  const [a0, a1] = openMessagePair();
+  const c = libc();
+  try {
+    const loop = new IoLoop({ slotSize: 256, spinUs: 1 });
+    const link = new FdLink({ fd: a1, name: 'a', kind: 'tap', vnetHdrLen: 0 });
+    let frames = 0;
+    link.setReceiver((_l, batch) => (frames += batch.count));
+    loop.add(link);
+    c.write(a0, frame(1, 30), 30);
+    const after: number[] = [];
+    loop.setTimer((now) => {
+      if (frames > 0) after.push(now);
+      if (after.length === 5) loop.stop();
+      return 2;
+    });
+    loop.run();
+    assert.equal(frames, 1);
+    // poll(2) never returns before its timeout without an event, so once the 1 µs window
+    // is over each idle round lasts at least 2 ms.
+    const gap = (after[4] ?? 0) - (after[3] ?? 0);
+    assert.ok(gap >= 1.9, `last idle round took ${gap} ms`);
+  } finally {
+    closeFd(a0);
+    closeFd(a1);
+  }
+});
+
 test('the forwarder in a worker moves frames both ways and answers stats', async () => {
   const [a0, a1] = openMessagePair();
   const [b0, b1] = openMessagePair();

@@ -10,6 +10,7 @@ interface WorkerInit {
   readonly data: unknown;
   readonly wakeFd: number;
   readonly batch?: number;
+  readonly spinUs?: number;
 }
 
 const port = parentPort;
@@ -17,9 +18,11 @@ if (port === null) throw new Error('worker.ts must run in a worker thread');
 const init = workerData as WorkerInit;
 const send = (m: WorkerMessage): void => port.postMessage(m);
 
-const loop = new IoLoop(
-  init.batch === undefined ? { wakeFd: init.wakeFd } : { wakeFd: init.wakeFd, batch: init.batch },
-);
+const loop = new IoLoop({
+  wakeFd: init.wakeFd,
+  ...(init.batch === undefined ? {} : { batch: init.batch }),
+  ...(init.spinUs === undefined ? {} : { spinUs: init.spinUs }),
+});
 const mod = (await import(init.programUrl)) as LoopProgramModule;
 const program: LoopProgram = mod.start({
   loop,
