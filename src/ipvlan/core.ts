@@ -5,7 +5,7 @@
 
 import { IPPROTO_ICMPV6 } from '../uapi/rtnetlink.ts';
 import { ETH_HLEN, ETH_P_ARP, ETH_P_IP, ETH_P_IPV6 } from '../uapi/if.ts';
-import { formatIpv4, ipv4At, ipv6KeyAt } from '../wire/address.ts';
+import { formatIpv4, ipv4At, ipv6KeyAt, macKeyAt } from '../wire/address.ts';
 import { Ipv4Packet } from '../wire/ipv4.ts';
 import { Ipv6Packet } from '../wire/ipv6.ts';
 import { ipLocalOut, ipRouteOutput, type Ipv4OutRoute } from '../stack/ipv4.ts';
@@ -38,39 +38,52 @@ export const NO_KEY = undefined;
  * `useDest` the destination key, else the source key. Never throws on any bytes.
  */
 export function frameKey(frame: Uint8Array, useDest: boolean): number | string | undefined {
-  const len = frame.length;
-  if (len < ETH_HLEN) return NO_KEY;
-  const l3 = ETH_HLEN;
-  const l3len = len - l3;
-  switch (be16(frame, 12)) {
+  if (frame.length < ETH_HLEN) return NO_KEY;
+  return l3Key(frame, ETH_HLEN, be16(frame, 12), useDest);
+}
+
+/**
+ * The same classification for a packet whose L3 header starts at `l3` and whose
+ * protocol (EtherType) is known — the IP layer's view, used by L3S (ipvlan_skb_to_addr
+ * runs the same ipvlan_get_L3_hdr + ipvlan_addr_lookup).
+ */
+export function l3Key(
+  data: Uint8Array,
+  l3: number,
+  protocol: number,
+  useDest: boolean,
+): number | string | undefined {
+  const l3len = data.length - l3;
+  if (l3 < 0 || l3len < 0) return NO_KEY;
+  switch (protocol) {
     case ETH_P_ARP: {
       // The opcode and hardware type are not examined: requests, replies and
       // gratuitous ARP all classify (TX-C-3).
       if (l3len < ARP_BODY_LEN) return NO_KEY;
       // sender MAC (6) + sender IP (4) + target MAC (6) + target IP (4) after 8 bytes.
-      return ipv4At(frame, l3 + (useDest ? 8 + 6 + 4 + 6 : 8 + 6));
+      return ipv4At(data, l3 + (useDest ? 8 + 6 + 4 + 6 : 8 + 6));
     }
     case ETH_P_IP: {
       if (l3len < IPV4_MIN_HLEN) return NO_KEY;
-      const vihl = frame[l3] as number;
+      const vihl = data[l3] as number;
       const ihl = vihl & 0x0f;
       if (ihl < 5 || vihl >> 4 !== 4) return NO_KEY;
-      const totLen = be16(frame, l3 + 2);
+      const totLen = be16(data, l3 + 2);
       if (l3len < totLen || totLen < ihl * 4) return NO_KEY;
-      return ipv4At(frame, l3 + (useDest ? 16 : 12));
+      return ipv4At(data, l3 + (useDest ? 16 : 12));
     }
     case ETH_P_IPV6: {
       if (l3len < IPV6_HLEN) return NO_KEY;
-      if ((frame[l3] as number) >> 4 !== 6) return NO_KEY;
-      if (isUnspecified(frame, l3 + 8) && frame[l3 + 6] === IPPROTO_ICMPV6) {
+      if ((data[l3] as number) >> 4 !== 6) return NO_KEY;
+      if (isUnspecified(data, l3 + 8) && data[l3 + 6] === IPPROTO_ICMPV6) {
         // An ICMPv6 packet from :: (DAD): only a Neighbour Solicitation has a key,
         // its target, in both directions (TX-C-3 special case).
         if (l3len < IPV6_HLEN + ICMP6_HLEN) return NO_KEY;
-        if (frame[l3 + IPV6_HLEN] !== NDISC_NEIGHBOUR_SOLICITATION) return NO_KEY;
+        if (data[l3 + IPV6_HLEN] !== NDISC_NEIGHBOUR_SOLICITATION) return NO_KEY;
         if (l3len < IPV6_HLEN + ICMP6_HLEN + 16) return NO_KEY;
-        return ipv6KeyAt(frame, l3 + IPV6_HLEN + ICMP6_HLEN);
+        return ipv6KeyAt(data, l3 + IPV6_HLEN + ICMP6_HLEN);
       }
-      return ipv6KeyAt(frame, l3 + (useDest ? 24 : 8));
+      return ipv6KeyAt(data, l3 + (useDest ? 24 : 8));
     }
     default:
       return NO_KEY;
@@ -424,7 +437,7 @@ export function processMulticast(kernel: Kernel, port: IpvlanPort): void {
     let broadcast = true;
     for (let i = 0; i < 6; i++) if (frame[i] !== 0xff) broadcast = false;
     const pktType = broadcast ? 'broadcast' : 'multicast';
-    const macKey = macKeyOf(frame);
+    const macKey = macKeyAt(frame, 0);
     const len = txOrigin ? skb.len + ETH_HLEN : skb.len;
     let consumed = false;
     for (const slave of port.slaves) {
@@ -457,10 +470,4 @@ export function processMulticast(kernel: Kernel, port: IpvlanPort): void {
   }
   port.backlog.length = 0;
   port.backlogHead = 0;
-}
-
-function macKeyOf(frame: Uint8Array): number {
-  let k = 0;
-  for (let i = 0; i < 6; i++) k = k * 256 + (frame[i] ?? 0);
-  return k;
 }

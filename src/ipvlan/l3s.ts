@@ -7,8 +7,9 @@
 // to the slave and counts it (ST-3: IP length + 14). Sockets of the slave's namespace
 // then receive it.
 
-import { ETH_HLEN, ETH_P_IP, ETH_P_IPV6, IPVLAN_MODE_L3S } from '../uapi/if.ts';
-import { ipv4At, ipv6KeyAt, Ipv6Addr } from '../wire/address.ts';
+import { ETH_HLEN, IPVLAN_MODE_L3S } from '../uapi/if.ts';
+import { ipv4At, Ipv6Addr } from '../wire/address.ts';
+import { l3Key } from './core.ts';
 import type { Kernel } from '../stack/kernel.ts';
 import type { NetDevice } from '../stack/netdev.ts';
 import type { NetNamespace } from '../stack/netns.ts';
@@ -32,19 +33,14 @@ interface L3sNetState {
 const STATE_KEY = 'ipvlan.l3s';
 
 /**
- * Linux: ipvlan_skb_to_addr — the slave address a packet on an L3S master is for.
- * Reads the IP destination at `skb.network`; undefined for anything else.
+ * Linux: ipvlan_skb_to_addr — the slave address a packet on an L3S master is for,
+ * classified exactly as the L2 paths classify frames (TX-C-3).
  */
 function skbToAddr(skb: SkBuff, dev: NetDevice): IpvlanAddr | undefined {
   const port = l3sPortOf(dev);
   if (port === undefined || port.mode !== IPVLAN_MODE_L3S) return undefined;
-  const data = skb.data;
-  const net = skb.network >= 0 ? skb.network : ETH_HLEN;
-  if (skb.protocol === ETH_P_IP && data.length >= net + 20)
-    return port.table.get(ipv4At(data, net + 16));
-  if (skb.protocol === ETH_P_IPV6 && data.length >= net + 40)
-    return port.table.get(ipv6KeyAt(data, net + 24));
-  return undefined;
+  const key = l3Key(skb.data, skb.network >= 0 ? skb.network : ETH_HLEN, skb.protocol, true);
+  return key === undefined ? undefined : port.table.get(key);
 }
 
 /** The port of an L3S master (the l3mdev handler's closure knows it). */

@@ -21,7 +21,7 @@ import {
   IPVLAN_MODE_MAX,
   IF_OPER_DORMANT,
 } from '../uapi/if.ts';
-import { ipKey, MacAddr, type IpAddr } from '../wire/address.ts';
+import { ipKey, type IpAddr } from '../wire/address.ts';
 import type { AddrEvent, AddrValidatorEvent, Kernel, NetdevEvent } from '../stack/kernel.ts';
 import {
   NetDevice,
@@ -188,30 +188,20 @@ function setMulticastFilter(kernel: Kernel, ipvlan: IpvlanDev): void {
   if (!dev.isUp) return;
   for (const [key, entry] of dev.mcList) {
     if (ipvlan.syncedMc.has(key)) continue;
-    ipvlan.syncedMc.add(key);
+    ipvlan.syncedMc.set(key, entry.mac);
     kernel.devMcAdd(ipvlan.phyDev, entry.mac);
   }
-  for (const key of [...ipvlan.syncedMc]) {
+  for (const [key, mac] of [...ipvlan.syncedMc]) {
     if (dev.mcList.has(key)) continue;
     ipvlan.syncedMc.delete(key);
-    kernel.devMcDel(ipvlan.phyDev, macFromKey(key));
+    kernel.devMcDel(ipvlan.phyDev, mac);
   }
 }
 
 /** Linux: dev_mc_unsync on stop — the master forgets this slave's groups (MAC-5). */
 function mcUnsync(kernel: Kernel, ipvlan: IpvlanDev): void {
-  for (const key of ipvlan.syncedMc) kernel.devMcDel(ipvlan.phyDev, macFromKey(key));
+  for (const mac of ipvlan.syncedMc.values()) kernel.devMcDel(ipvlan.phyDev, mac);
   ipvlan.syncedMc.clear();
-}
-
-function macFromKey(key: number): MacAddr {
-  const bytes = new Uint8Array(6);
-  let k = key;
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = k % 256;
-    k = Math.floor(k / 256);
-  }
-  return MacAddr.fromBytes(bytes);
 }
 
 /** The `ipvlan` link kind. Deleting a slave: ipvlan_link_delete (DEL-1). */
@@ -315,7 +305,7 @@ export function ipvlanNewLink(kernel: Kernel, req: IpvlanNewLinkRequest): NetDev
     stats: newStats(),
     macFilter: new Set(),
     allmultiOnMaster: false,
-    syncedMc: new Set(),
+    syncedMc: new Map(),
   };
   // The slave state points at its device before registration: register-time
   // notifiers (addrconf joining groups) may already call into the slave's ops.

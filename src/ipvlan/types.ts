@@ -3,7 +3,7 @@
 // Spec: ../shared/spec/ipvlan-behavior.md, section 1 (OBJ-*) and Appendix A.
 
 import { IPVLAN_F_PRIVATE, IPVLAN_F_VEPA, IPVLAN_MODE_L3 } from '../uapi/if.ts';
-import type { IpAddr } from '../wire/address.ts';
+import type { IpAddr, MacAddr } from '../wire/address.ts';
 import type { NetDevice } from '../stack/netdev.ts';
 import type { NetNamespace } from '../stack/netns.ts';
 import type { SkBuff } from '../stack/skb.ts';
@@ -57,7 +57,7 @@ export interface IpvlanDev {
   /** Whether this slave currently holds one allmulti reference on the master (MAC-5). */
   allmultiOnMaster: boolean;
   /** Group MACs this slave has synced into the master's list (dev_mc_sync, MAC-5). */
-  readonly syncedMc: Set<number>;
+  readonly syncedMc: Map<number, MacAddr>;
 }
 
 /** A frame waiting in the multicast backlog, with the origin Linux keeps in IPVL_SKB_CB. */

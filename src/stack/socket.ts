@@ -414,40 +414,37 @@ export function lookupSockets(
 
 /** Linux: ping_rcv for IPv4 echo replies. */
 export function pingRcv4(skb: SkBuff, ip: Ipv4Packet, icmp: Icmpv4Packet): void {
-  const ns = skb.dev.netns;
-  const socks = lookupSockets(ns, 4, 'ping', ip.dst, icmp.echoIdent, ip.src, 0, skb.dev, false);
-  const s = socks[0];
-  if (s === undefined) {
-    ns.kernel.dropSkb(skb, 'NO_SOCKET');
-    return;
-  }
-  s.deliver({
-    data: icmp.bytes.slice(),
-    from: ip.src,
-    port: icmp.echoIdent,
-    to: ip.dst,
-    ifindex: skb.dev.ifindex,
-    ttl: ip.ttl,
-    time: ns.kernel.now,
-  });
+  pingRcv(skb, 4, ip.src, ip.dst, ip.ttl, icmp.echoIdent, icmp.bytes);
 }
 
 /** Linux: ping_rcv for IPv6 echo replies. */
 export function pingRcv6(skb: SkBuff, ip: Ipv6Packet, icmp: Icmpv6Packet): void {
+  pingRcv(skb, 6, ip.src, ip.dst, ip.hopLimit, icmp.echoIdent, icmp.bytes);
+}
+
+/** Linux: ping_rcv — the ping socket bound to the echo identifier gets the reply. */
+function pingRcv(
+  skb: SkBuff,
+  family: SocketFamily,
+  src: IpAddr,
+  dst: IpAddr,
+  ttl: number,
+  ident: number,
+  message: Uint8Array,
+): void {
   const ns = skb.dev.netns;
-  const socks = lookupSockets(ns, 6, 'ping', ip.dst, icmp.echoIdent, ip.src, 0, skb.dev, false);
-  const s = socks[0];
+  const s = lookupSockets(ns, family, 'ping', dst, ident, src, 0, skb.dev, false)[0];
   if (s === undefined) {
     ns.kernel.dropSkb(skb, 'NO_SOCKET');
     return;
   }
   s.deliver({
-    data: icmp.bytes.slice(),
-    from: ip.src,
-    port: icmp.echoIdent,
-    to: ip.dst,
+    data: message.slice(),
+    from: src,
+    port: ident,
+    to: dst,
     ifindex: skb.dev.ifindex,
-    ttl: ip.hopLimit,
+    ttl,
     time: ns.kernel.now,
   });
 }
@@ -457,7 +454,7 @@ export function pingRcv6(skb: SkBuff, ip: Ipv6Packet, icmp: Icmpv6Packet): void 
 /** Linux: icmp_err_convert. */
 function icmp4Errno(type: number, code: number): ErrnoName {
   if (type === ICMP_TIME_EXCEEDED) return 'EHOSTUNREACH';
-  if (type === ICMP_PARAMETERPROB) return 'EHOSTUNREACH'; // Linux: EPROTO, which base/errno.ts does not list yet
+  if (type === ICMP_PARAMETERPROB) return 'EPROTO';
   if (type !== ICMP_DEST_UNREACH) return 'EHOSTUNREACH';
   switch (code) {
     case ICMP_NET_UNREACH:
