@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'test/fixtures/**'] },
+  { ignores: ['node_modules/**', 'test/fixtures/**', 'dist/**', '.exp/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

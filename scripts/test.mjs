@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The one test gate: typecheck, then every *.test.ts under src/ and test/ through
 // node:test (TypeScript loaded by tsx). `npm test -- wire stack` runs only the test
-// files whose path contains one of the words; `--no-typecheck` skips tsc.
+// files whose path contains one of the words; `--no-typecheck` skips tsc. dist/ is
+// rebuilt first (scripts/build.mjs), so tests that spawn bin/ipvlan.js run the compiled
+// code a user of `npm ci` runs.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -35,6 +37,15 @@ if (typecheck) {
     console.error('typecheck failed');
     process.exit(1);
   }
+}
+
+const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (build.status !== 0) {
+  console.error('build failed');
+  process.exit(1);
 }
 
 if (files.length === 0) {

@@ -14,6 +14,7 @@ const USAGE = `Usage: ipvlan COMMAND
   shell [--bare] [--switch-hairpin] [--trace] interactive prompt on the emulated network
   daemon [--state-dir DIR]                    the Linux data plane (root)
   link add|del|set|show ...                   ipvlan slaves through the daemon (root)
+  version                                     the version, and whether dist/ or the sources run
 `;
 
 const io = {
@@ -47,6 +48,20 @@ switch (command) {
   case 'link':
     process.exitCode = await (await import('./daemon-cli.ts')).linkCommand(rest, io);
     break;
+  case 'version':
+  case '--version':
+  case '-V': {
+    // The same depth from src/bin and dist/bin, so the path holds for both.
+    const { readFileSync } = await import('node:fs');
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as {
+      version: string;
+    };
+    const from = import.meta.url.endsWith('.ts') ? 'from the sources (tsx)' : 'compiled (dist/)';
+    process.stdout.write(`ipvlan.ts ${pkg.version}, ${from}\n`);
+    break;
+  }
   case undefined:
   case 'help':
   case '--help':

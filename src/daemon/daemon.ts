@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { ERRNO, ErrnoError, strerror, type ErrnoName } from '../base/errno.ts';
-import { LoopHost } from '../backend/linux/host.ts';
+import { LoopHost, siblingModule } from '../backend/linux/host.ts';
 import { closeFd } from '../backend/linux/sys/fd.ts';
 import { nflogConfig, NFULNL_CFG_CMD_BIND } from '../backend/linux/netlink-msg.ts';
 import {
@@ -174,7 +174,7 @@ export class Daemon {
     const state = loadState(options.stateDir);
     // The worker loads the engine (the whole emulated stack) on the other core while
     // this thread finds and reopens the TAPs.
-    const starting = LoopHost.start(new URL('./engine.ts', import.meta.url), null);
+    const starting = LoopHost.start(siblingModule('engine', import.meta.url), null);
     const watches = new Map<string | null, NsWatch>();
     let prepared: Prepared[];
     try {

@@ -15,6 +15,14 @@ export interface LoopHostOptions {
 }
 
 /**
+ * The module `stem` beside the module at `from` (an `import.meta.url`), with the same
+ * extension: `.ts` when running from the sources, `.js` when compiled to dist/.
+ */
+export function siblingModule(stem: string, from: string): URL {
+  return new URL(`./${stem}${from.endsWith('.ts') ? '.ts' : '.js'}`, from);
+}
+
+/**
  * Starts `entry` in a worker. Running from TypeScript sources (tests, bench), the
  * worker does not inherit the parent's tsx loader, so a one-line bootstrap registers
  * tsx in the worker before importing the entry; compiled .js runs directly.
@@ -64,7 +72,7 @@ export class LoopHost {
     options: LoopHostOptions = {},
   ): Promise<LoopHost> {
     const wakeFd = openEventFd();
-    const worker = spawnWorker(new URL('./worker.ts', import.meta.url), {
+    const worker = spawnWorker(siblingModule('worker', import.meta.url), {
       programUrl: String(programUrl),
       data,
       wakeFd,
