@@ -9,6 +9,7 @@
 //   js-packet     TAP ↔ AF_PACKET on a master veth ↔ upstream (the slave→master path)
 //   daemon        `ipvlan daemon`: two L2 slaves (TAPs) on one master, slave ↔ slave
 //   daemon-up     `ipvlan daemon`: an L2 slave ↔ the upstream through the master
+//   restart       `kill -9` of the daemon and a new one: time to the first reply
 //
 // Root only (prints why and exits 0 otherwise). Everything lives in namespaces named
 // lxd-<pid>-…, addresses 10.231.9.0/24; all are deleted at the end, also on failure.
@@ -228,6 +229,13 @@ async function daemonHome(
   return { d, master: m0, upstream };
 }
 
+/** What the spawned daemon runs: `ipvlan version` says compiled dist/ or the sources. */
+function fromWhat(): string {
+  const bin = new URL('../../bin/ipvlan.js', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, [bin, 'version'], { encoding: 'utf8' });
+  return r.stdout.trim().replace(/^ipvlan\.ts \S+, /, '');
+}
+
 /** iperf3 TCP a → b for SECONDS; bits per second received. */
 async function tcp(t: Topology): Promise<number> {
   const server = t.box.spawn(t.b, ['iperf3', '-s', '-1', '-B', B_ADDR]);
@@ -254,19 +262,77 @@ async function tcp(t: Topology): Promise<number> {
   }
 }
 
-/** Median round-trip time of 50 pings a → b, in µs (after one warm-up ping for ARP). */
-function latency(t: Topology): number {
+/**
+ * Median round-trip times a → b in µs, after one warm-up ping for ARP: `idle` from 200
+ * pings 10 ms apart, where every request finds the forwarder asleep in poll() and the
+ * thread wake-ups dominate; `busy` from 400 pings 0.5 ms apart, where it shows mostly
+ * the forwarder's own per-frame cost.
+ */
+function latency(t: Topology): { idle: number; busy: number } {
   t.box.exec(t.a, ['ping', '-c', '1', '-W', '2', B_ADDR]);
-  const r = t.box.exec(t.a, ['ping', '-c', '50', '-i', '0.01', '-W', '2', B_ADDR], 30_000);
-  const times = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
-  if (times.length === 0) throw new Error(`ping got no replies: ${r.stdout}${r.stderr}`);
-  return median(times);
+  const run = (count: number, interval: string): number => {
+    const r = t.box.exec(
+      t.a,
+      ['ping', '-c', String(count), '-i', interval, '-W', '2', B_ADDR],
+      30_000,
+    );
+    const times = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]) * 1000);
+    if (times.length === 0) throw new Error(`ping got no replies: ${r.stdout}${r.stderr}`);
+    return median(times);
+  };
+  return { idle: run(200, '0.01'), busy: run(400, '0.0005') };
 }
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((x, y) => x - y);
   const m = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/**
+ * `kill -9` of the daemon, then a new one on the same state directory: the time from
+ * spawning it to the first echo reply slave → slave, in ms. A ping every 10 ms runs
+ * through the kill and the start; its `-D` timestamps date the replies.
+ */
+async function restartOnce(): Promise<number> {
+  const box = new Sandbox();
+  let d: DaemonProc | undefined;
+  try {
+    const { a, b } = endpoints(box);
+    const home = await daemonHome(box, UP_ADDR);
+    d = home.d;
+    const sa = box.ifName('sa');
+    const sb = box.ifName('sb');
+    d.linkOk('add', 'link', home.master, 'name', sa, 'type', 'ipvlan', 'netns', a);
+    d.linkOk('add', 'link', home.master, 'name', sb, 'type', 'ipvlan', 'netns', b);
+    addrUp(box, a, sa, A_ADDR);
+    addrUp(box, b, sb, B_ADDR);
+    box.exec(a, ['ping', '-c', '1', '-W', '2', B_ADDR]);
+    const probe = box.spawn(a, ['ping', '-D', '-i', '0.01', '-W', '1', '-w', '30', B_ADDR]);
+    let out = '';
+    probe.stdout?.on('data', (x: Buffer) => (out += x.toString()));
+    try {
+      await d.kill9();
+      d.log = '';
+      const spawnedAt = Date.now() / 1000;
+      await d.start();
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const first = [...out.matchAll(/^\[(\d+\.\d+)\] \d+ bytes from/gm)]
+          .map((m) => Number(m[1]))
+          .find((t) => t > spawnedAt);
+        if (first !== undefined) return (first - spawnedAt) * 1000;
+        if (Date.now() > deadline) throw new Error('no reply within 10 s of the restart');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      probe.kill('SIGKILL');
+    }
+  } finally {
+    await d?.stop();
+    box.cleanup();
+    d?.cleanup();
+  }
 }
 
 async function stopProc(p: ChildProcess | undefined): Promise<void> {
@@ -301,8 +367,10 @@ async function main(): Promise<void> {
     const variants = VARIANTS.filter((v) => ONLY.length === 0 || ONLY.includes(v.name));
     const tcpRuns = new Map<string, number[]>();
     const pingRuns = new Map<string, number[]>();
+    const busyRuns = new Map<string, number[]>();
     console.log(
-      `bench:linux: ${variants.length} variants × ${REPS} reps, iperf3 ${SECONDS} s, ping 50 × 10 ms`,
+      `bench:linux: ${variants.length} variants × ${REPS} reps, iperf3 ${SECONDS} s, ` +
+        `ping 200 × 10 ms (idle) and 400 × 0.5 ms (busy)`,
     );
     for (let rep = 1; rep <= REPS; rep++) {
       for (const v of variants) {
@@ -313,9 +381,11 @@ async function main(): Promise<void> {
           const bps = await tcp(t);
           const us = latency(t);
           (tcpRuns.get(v.name) ?? tcpRuns.set(v.name, []).get(v.name))?.push(bps);
-          (pingRuns.get(v.name) ?? pingRuns.set(v.name, []).get(v.name))?.push(us);
+          (pingRuns.get(v.name) ?? pingRuns.set(v.name, []).get(v.name))?.push(us.idle);
+          (busyRuns.get(v.name) ?? busyRuns.set(v.name, []).get(v.name))?.push(us.busy);
           console.log(
-            `  rep ${rep} ${v.name.padEnd(10)} ${(bps / 1e9).toFixed(2)} Gbit/s  ping ${us.toFixed(0)} µs`,
+            `  rep ${rep} ${v.name.padEnd(10)} ${(bps / 1e9).toFixed(2)} Gbit/s  ` +
+              `ping idle ${us.idle.toFixed(0)} µs, busy ${us.busy.toFixed(0)} µs`,
           );
         } catch (err) {
           console.log(`  rep ${rep} ${v.name.padEnd(10)} FAILED: ${(err as Error).message}`);
@@ -325,7 +395,26 @@ async function main(): Promise<void> {
         }
       }
     }
-    report(variants, tcpRuns, pingRuns);
+    report(variants, tcpRuns, pingRuns, busyRuns);
+    if (ONLY.length === 0 || ONLY.includes('restart')) {
+      const times: number[] = [];
+      for (let rep = 1; rep <= REPS; rep++) {
+        try {
+          const ms = await restartOnce();
+          times.push(ms);
+          console.log(
+            `  rep ${rep} restart    first reply ${ms.toFixed(0)} ms after the new daemon's spawn`,
+          );
+        } catch (err) {
+          console.log(`  rep ${rep} restart    FAILED: ${(err as Error).message}`);
+        }
+      }
+      if (times.length > 0)
+        console.log(
+          `\nrestart after kill -9 (${fromWhat()}): first slave↔slave reply ` +
+            `${median(times).toFixed(0)} ms median [${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)}] after spawn`,
+        );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -335,25 +424,28 @@ function report(
   variants: readonly Variant[],
   tcpRuns: ReadonlyMap<string, number[]>,
   pingRuns: ReadonlyMap<string, number[]>,
+  busyRuns: ReadonlyMap<string, number[]>,
 ): void {
-  const tcpMed = (n: string): number | undefined => {
-    const r = tcpRuns.get(n);
+  const medianOf = (runs: ReadonlyMap<string, number[]>, n: string): number | undefined => {
+    const r = runs.get(n);
     return r === undefined || r.length === 0 ? undefined : median(r);
   };
-  const pingMed = (n: string): number | undefined => {
-    const r = pingRuns.get(n);
-    return r === undefined || r.length === 0 ? undefined : median(r);
-  };
+  const tcpMed = (n: string): number | undefined => medianOf(tcpRuns, n);
+  const pingMed = (n: string): number | undefined => medianOf(pingRuns, n);
+  const busyMed = (n: string): number | undefined => medianOf(busyRuns, n);
   const mac = tcpMed('macvlan');
   const c = tcpMed('c-tap');
   const macPing = pingMed('macvlan');
+  const macBusy = busyMed('macvlan');
+  const delta = (x: number | undefined, y: number | undefined): string =>
+    x === undefined || y === undefined ? '–' : `${(x - y).toFixed(0)}`;
   const ratio = (x: number | undefined, y: number | undefined): string =>
     x === undefined || y === undefined ? '–' : `${(x / y).toFixed(2)}×`;
   console.log('');
   console.log(
-    '| variant | TCP Gbit/s median [min–max] | ×macvlan | ×C fwd | ping median µs | Δ vs macvlan µs |',
+    '| variant | TCP Gbit/s median [min–max] | ×macvlan | ×C fwd | ping idle µs | Δ macvlan | ping busy µs | Δ macvlan |',
   );
-  console.log('|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const v of variants) {
     const runs = tcpRuns.get(v.name) ?? [];
     const t = tcpMed(v.name);
@@ -362,10 +454,10 @@ function report(
       runs.length === 0
         ? 'failed'
         : `${((t ?? 0) / 1e9).toFixed(2)} [${(Math.min(...runs) / 1e9).toFixed(2)}–${(Math.max(...runs) / 1e9).toFixed(2)}]`;
-    const pingText = p === undefined ? '–' : p.toFixed(0);
-    const delta = p === undefined || macPing === undefined ? '–' : (p - macPing).toFixed(0);
+    const b = busyMed(v.name);
+    const us = (x: number | undefined): string => (x === undefined ? '–' : x.toFixed(0));
     console.log(
-      `| ${v.what} | ${range} | ${ratio(t, mac)} | ${ratio(t, c)} | ${pingText} | ${delta} |`,
+      `| ${v.what} | ${range} | ${ratio(t, mac)} | ${ratio(t, c)} | ${us(p)} | ${delta(p, macPing)} | ${us(b)} | ${delta(b, macBusy)} |`,
     );
   }
 }
