@@ -445,8 +445,12 @@ export function start(ctx: LoopContext): LoopProgram {
             dev.proto.set('inet', new InDevice(dev));
             dev.proto.set('inet6', new Inet6Dev(dev));
             // Everything qualifies in the engine's routing; the real namespace decides.
-            addRoute(net, { family: 4, dst: IPV4_ANY, dstLen: 0, dev });
-            addRoute(net, { family: 6, dst: Ipv6Addr.UNSPECIFIED, dstLen: 0, dev });
+            // Appended: each master has its own default routes (the lookup with the
+            // oif forced takes the one through it), and a second master must not
+            // collide with the first's (EEXIST).
+            const append = { append: true } as const;
+            addRoute(net, { family: 4, dst: IPV4_ANY, dstLen: 0, dev }, append);
+            addRoute(net, { family: 6, dst: Ipv6Addr.UNSPECIFIED, dstLen: 0, dev }, append);
           }
           const raw4 = req.raw4Fd ?? -1;
           const raw6 = req.raw6Fd ?? -1;
