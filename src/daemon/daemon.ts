@@ -49,6 +49,7 @@ import {
 import type { LinkMsg, LinkSelector, NetnsEntry, NewLinkRequest } from '../rtnl/messages.ts';
 import {
   ARPHRD_ETHER,
+  IFF_LOWER_UP,
   IFF_NOARP,
   IFF_UP,
   IPVLAN_MODE_L2,
@@ -56,7 +57,7 @@ import {
   IPVLAN_MODE_L3S,
 } from '../uapi/if.ts';
 import { decodeValue, encodeValue } from './codec.ts';
-import type { EngineCall, EngineLinkFailure, EngineStats } from './engine.ts';
+import type { EngineCall, EngineLinkFailure, EngineSlaveLink, EngineStats } from './engine.ts';
 import { IngressFilter, L3S_SINK_PROTO, type FilterMode, type Log } from './ingress.ts';
 import {
   ensureStateDir,
@@ -79,7 +80,11 @@ interface Master {
   readonly name: string;
   readonly ifindex: number;
   readonly mac: string;
-  readonly mtu: number;
+  /** The MTU and carrier the engine's master has (the real master's, once followed). */
+  mtu: number;
+  carrier: boolean;
+  /** Set when a slave was added: the next round asks the driver for every slave's state. */
+  resync: boolean;
   readonly fd: number;
   readonly filter: IngressFilter;
   /** Raw IP sockets bound to the master (L3/L3S egress); -1 when one failed to open. */
@@ -96,6 +101,8 @@ interface Slave {
   readonly fed: Set<string>;
   up: boolean;
   mtu: number;
+  /** The TAP's carrier as the daemon set it (TUNSETCARRIER); a TAP attaches with it on. */
+  carrier: boolean;
   misses: number;
   /** The TAP's last known ifindex in its current namespace (renumbered on a move). */
   nsIfindex: number;
@@ -278,6 +285,8 @@ export class Daemon {
       ifindex,
       mac: hw.mac.toString(),
       mtu,
+      carrier: true,
+      resync: true,
       fd: sock.fd,
       filter,
       raw4,
@@ -285,6 +294,12 @@ export class Daemon {
       l3sFds: [],
     };
     this.#masters.set(name, m);
+    try {
+      // The master's own rtnetlink events (MTU, carrier) arrive on this namespace's watch.
+      this.#watch(null);
+    } catch (err) {
+      this.#log(`${name}: its MTU and carrier are not followed: ${(err as Error).message}`);
+    }
     return m;
   }
 
@@ -419,9 +434,11 @@ export class Daemon {
         fed: new Set(),
         up: false,
         mtu: 0,
+        carrier: true,
         misses: 0,
         nsIfindex: ifindex,
       });
+      master.resync = true;
       await this.#portMode(master, rec.mode);
       this.#save();
       this.#log(`${tap.name}: created on ${master.name} (${describeMode(rec)})`);
@@ -458,6 +475,11 @@ export class Daemon {
         setIfFlags(name, up ? f | IFF_UP : f & ~IFF_UP);
       });
     }
+    const master = [...this.#masters.values()].find((m) => m.ifindex === req.ifindex);
+    if (req.mtu !== undefined && (slave !== undefined || master !== undefined)) {
+      await this.#changeMtu(slave, master, req.mtu);
+      delete rest.mtu;
+    }
     const forward: NewLinkRequest = { ...rest };
     if (
       forward.linkinfo !== undefined ||
@@ -484,6 +506,36 @@ export class Daemon {
       }
     }
     this.#save();
+  }
+
+  /**
+   * `link set DEV mtu N` on a slave or a master changes the real device, not only the
+   * engine's. A slave: the engine checks the slave's range first (68..65535, with
+   * Linux's extack, MTU-2), then the TAP takes it. A master: the real kernel decides,
+   * and the watcher carries the change to the engine and the slaves (MTU-3).
+   */
+  async #changeMtu(
+    slave: Slave | undefined,
+    master: Master | undefined,
+    mtu: number,
+  ): Promise<void> {
+    if (master !== undefined) {
+      setMtu(master.name, mtu);
+      return;
+    }
+    if (slave === undefined) return;
+    const { name, netns, ifindex } = slave.rec;
+    await this.#engine({ op: 'setMtu', ifindex, mtu });
+    try {
+      inNs(netns, () => setMtu(name, mtu));
+      slave.mtu = mtu;
+    } catch (err) {
+      // The TAP's range ends at 65521: the engine's slave goes back to the TAP's MTU.
+      const tap = inNs(netns, () => getMtu(name));
+      await this.#engine({ op: 'setMtu', ifindex, mtu: tap });
+      slave.mtu = tap;
+      throw err;
+    }
   }
 
   async #delLink(ifindex: number): Promise<void> {
@@ -614,10 +666,12 @@ export class Daemon {
       fed: new Set(),
       up: false,
       mtu: 0,
+      carrier: true,
       misses: 0,
       nsIfindex: nsIf,
     };
     this.#slaves.set(rec.name, slave);
+    master.resync = true;
     await this.#portMode(master, rec.mode);
     await this.#apply(slave, this.#watch(ns));
     this.#log(`${rec.name}: restored on ${rec.master} (${describeMode(rec)})`);
@@ -726,6 +780,78 @@ export class Daemon {
       await this.#follow(slave);
     }
     if (slow) this.#closeUnusedWatches();
+    // After the TAPs: their views are then older than the MTUs set below, whose own
+    // events arrive (equal to what the engine has) on the next round.
+    for (const m of [...this.#masters.values()]) await this.#followMaster(m);
+  }
+
+  /**
+   * Carries the real master's MTU and carrier into the engine, whose driver decides
+   * what every slave gets (ipvlan_device_event: NETDEV_CHANGEMTU → ipvlan_adjust_mtu,
+   * MTU-3; NETDEV_CHANGE → netif_stacked_transfer_operstate, LINK-1), and imposes that
+   * on the slaves' TAPs wherever they are.
+   */
+  async #followMaster(m: Master): Promise<void> {
+    const link = this.#watches.get(null)?.links.get(m.ifindex);
+    if (link === undefined || link.mtu <= 0) return;
+    // IFF_LOWER_UP is reported only while the master runs; the carrier drop of its own
+    // admin-down is not passed on (LINK-4, as the engine's driver models 6.1).
+    const running = (link.flags & IFF_UP) !== 0;
+    const carrier = running ? (link.flags & IFF_LOWER_UP) !== 0 : m.carrier;
+    if (link.mtu === m.mtu && carrier === m.carrier && !m.resync) return;
+    m.resync = false;
+    if (link.mtu !== m.mtu) this.#log(`${m.name}: mtu ${m.mtu} → ${link.mtu}`);
+    if (carrier !== m.carrier) this.#log(`${m.name}: carrier ${carrier ? 'on' : 'off'}`);
+    // Recorded before the call: a change the engine refuses is not retried every round.
+    m.mtu = link.mtu;
+    m.carrier = carrier;
+    let slaves: EngineSlaveLink[];
+    try {
+      slaves = await this.#engine<EngineSlaveLink[]>({
+        op: 'masterLink',
+        ifindex: m.ifindex,
+        mtu: link.mtu,
+        ...(running ? { carrier } : {}),
+      });
+    } catch (err) {
+      this.#log(`${m.name}: not followed: ${(err as Error).message}`);
+      return;
+    }
+    for (const s of slaves) {
+      const slave = this.#slaveByIfindex(s.ifindex);
+      if (slave !== undefined) await this.#imposeLink(slave, s);
+    }
+  }
+
+  /** Gives a slave's TAP the MTU and carrier the driver gave the engine's slave. */
+  async #imposeLink(slave: Slave, want: EngineSlaveLink): Promise<void> {
+    const { name, netns } = slave.rec;
+    if (want.mtu !== slave.mtu) {
+      try {
+        // ipvlan_adjust_mtu assigns silently; on the TAP it is an ordinary SIOCSIFMTU.
+        inNs(netns, () => setMtu(name, want.mtu));
+        slave.mtu = want.mtu;
+      } catch (err) {
+        // Outside the TAP's own range (68..65521, narrower than the slave's): the TAP
+        // keeps its MTU, and the engine's slave is put back to it.
+        this.#log(`${name}: mtu ${want.mtu} not applied: ${(err as Error).message}`);
+        try {
+          const mtu = inNs(netns, () => getMtu(name));
+          await this.#engine({ op: 'setMtu', ifindex: slave.rec.ifindex, mtu });
+          slave.mtu = mtu;
+        } catch {
+          // Gone meanwhile: the watcher removes it.
+        }
+      }
+    }
+    if (want.carrier !== slave.carrier) {
+      try {
+        setTapCarrier(slave.fd, want.carrier, name);
+        slave.carrier = want.carrier;
+      } catch (err) {
+        this.#log(`${name}: carrier not applied: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Re-reads one slave from its namespace's view, searching for it when it moved. */
@@ -961,6 +1087,20 @@ function tapOffloads(mode: number): number {
 
 function describeModeNum(mode: number): string {
   return ['l2', 'l3', 'l3s'][mode] ?? String(mode);
+}
+
+/** Linux include/uapi/linux/if_tun.h: _IOW('T', 226, int), since Linux 5.0. */
+const TUNSETCARRIER = 0x400454e2;
+
+/**
+ * Sets a TAP's carrier (the slave's NO-CARRIER when its master has none, LINK-3). A TAP
+ * gets carrier on whenever a queue attaches, so a restarted daemon imposes it again.
+ * @throws {SyscallError} when the kernel refuses (before 5.0: EINVAL).
+ */
+function setTapCarrier(fd: number, on: boolean, name: string): void {
+  const arg = new Uint8Array(4);
+  new DataView(arg.buffer).setInt32(0, on ? 1 : 0, true);
+  check(libc().ioctl(fd, TUNSETCARRIER, arg), 'TUNSETCARRIER', name);
 }
 
 /**

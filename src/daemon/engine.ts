@@ -89,7 +89,25 @@ export type EngineCall =
     }
   | { readonly op: 'setUp'; readonly ifindex: number; readonly up: boolean }
   | { readonly op: 'setMtu'; readonly ifindex: number; readonly mtu: number }
+  | {
+      /**
+       * The real master's MTU and carrier, as rtnetlink reported them; carrier is
+       * omitted while the master is down (IFF_LOWER_UP is only reported while running).
+       * Answers the slaves' MTUs and carriers after the driver's notifier ran.
+       */
+      readonly op: 'masterLink';
+      readonly ifindex: number;
+      readonly mtu: number;
+      readonly carrier?: boolean;
+    }
   | { readonly op: 'stats' };
+
+/** What `masterLink` answers: each slave of the port as the driver left it. */
+export interface EngineSlaveLink {
+  readonly ifindex: number;
+  readonly mtu: number;
+  readonly carrier: boolean;
+}
 
 /** Counters of the glue between the engine and the fds (the driver counts its own drops). */
 export interface GlueStats {
@@ -520,6 +538,34 @@ export function start(ctx: LoopContext): LoopProgram {
           // The real TAP took the MTU already; the engine's slave follows it.
           kernel.devSetMtu(requireDev(req.ifindex), req.mtu);
           return null;
+        case 'masterLink': {
+          // The real kernel validated and applied the change already, so the engine's
+          // master takes it without its own range check. ipvlan vetoes no master MTU
+          // (it has no NETDEV_PRECHANGEMTU case); its NETDEV_CHANGEMTU overwrites every
+          // slave's MTU (MTU-3) and NETDEV_CHANGE passes the carrier on (LINK-1).
+          const dev = requireDev(req.ifindex);
+          const port = portOf(dev);
+          if (port === undefined) throw new ErrnoError('EINVAL');
+          if (dev.mtu !== req.mtu) {
+            const { minMtu, maxMtu } = dev;
+            dev.minMtu = 0;
+            dev.maxMtu = 0;
+            try {
+              kernel.devSetMtu(dev, req.mtu);
+            } finally {
+              dev.minMtu = minMtu;
+              dev.maxMtu = maxMtu;
+            }
+          }
+          if (req.carrier === true) kernel.netifCarrierOn(dev);
+          else if (req.carrier === false) kernel.netifCarrierOff(dev);
+          const slaves: EngineSlaveLink[] = port.slaves.map((s) => ({
+            ifindex: s.dev.ifindex,
+            mtu: s.dev.mtu,
+            carrier: s.dev.carrier,
+          }));
+          return slaves;
+        }
         case 'stats': {
           const links: Record<string, FdLink['stats']> = {};
           for (const [i, a] of byIfindex) links[`${a.dev.name}#${i}`] = { ...a.link.stats };
