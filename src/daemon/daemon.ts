@@ -40,6 +40,7 @@ import { openPacketSocket } from '../backend/linux/sys/packet.ts';
 import { openRawIpSocket } from '../backend/linux/sys/rawip.ts';
 import {
   openTap,
+  setCarrier,
   setOffload,
   setPersist,
   TAP_DEFAULT_OFFLOADS,
@@ -846,7 +847,7 @@ export class Daemon {
     }
     if (want.carrier !== slave.carrier) {
       try {
-        setTapCarrier(slave.fd, want.carrier, name);
+        setCarrier(slave.fd, want.carrier, name);
         slave.carrier = want.carrier;
       } catch (err) {
         this.#log(`${name}: carrier not applied: ${(err as Error).message}`);
@@ -1087,20 +1088,6 @@ function tapOffloads(mode: number): number {
 
 function describeModeNum(mode: number): string {
   return ['l2', 'l3', 'l3s'][mode] ?? String(mode);
-}
-
-/** Linux include/uapi/linux/if_tun.h: _IOW('T', 226, int), since Linux 5.0. */
-const TUNSETCARRIER = 0x400454e2;
-
-/**
- * Sets a TAP's carrier (the slave's NO-CARRIER when its master has none, LINK-3). A TAP
- * gets carrier on whenever a queue attaches, so a restarted daemon imposes it again.
- * @throws {SyscallError} when the kernel refuses (before 5.0: EINVAL).
- */
-function setTapCarrier(fd: number, on: boolean, name: string): void {
-  const arg = new Uint8Array(4);
-  new DataView(arg.buffer).setInt32(0, on ? 1 : 0, true);
-  check(libc().ioctl(fd, TUNSETCARRIER, arg), 'TUNSETCARRIER', name);
 }
 
 /**

@@ -18,6 +18,8 @@ export const TUNSETOFFLOAD = 0x400454d0;
 export const TUNGETIFF = 0x800454d2;
 export const TUNGETVNETHDRSZ = 0x800454d7;
 export const TUNSETVNETHDRSZ = 0x400454d8;
+/** _IOW('T', 226, int), since Linux 5.0. */
+export const TUNSETCARRIER = 0x400454e2;
 
 /** ifr_flags for TUNSETIFF. */
 export const IFF_TUN = 0x0001;

@@ -14,6 +14,7 @@ import {
   O_RDWR,
   TUNGETIFF,
   TUNGETVNETHDRSZ,
+  TUNSETCARRIER,
   TUNSETOFFLOAD,
   TUNSETOWNER,
   TUNSETPERSIST,
@@ -128,3 +129,15 @@ export function setOwner(fd: number, uid: number, name = ''): void {
 }
 
 export { SyscallError };
+
+/**
+ * TUNSETCARRIER: the TAP's carrier (a slave shows NO-CARRIER when its master has none,
+ * LINK-3). A TAP gets carrier on whenever a queue attaches, so a restarted daemon must
+ * impose it again.
+ * @throws {SyscallError} when the kernel refuses (before 5.0: EINVAL).
+ */
+export function setCarrier(fd: number, on: boolean, name = ''): void {
+  const arg = new Uint8Array(4);
+  new DataView(arg.buffer).setInt32(0, on ? 1 : 0, true);
+  check(libc().ioctl(fd, TUNSETCARRIER, arg), 'TUNSETCARRIER', name);
+}
