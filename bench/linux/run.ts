@@ -8,6 +8,8 @@
 //   js-tap        the backend's forwarder in the I/O worker, same topology as c-tap
 //   js-packet     TAP ↔ AF_PACKET on a master veth ↔ upstream (the slave→master path)
 //   daemon        `ipvlan daemon`: two L2 slaves (TAPs) on one master, slave ↔ slave
+//   daemon-many   as daemon, with 150 more (idle) slaves on the master: per-round cost
+//                 must not grow with the number of slaves
 //   daemon-up     `ipvlan daemon`: an L2 slave ↔ the upstream through the master
 //   restart       `kill -9` of the daemon and a new one: time to the first reply
 //
@@ -39,6 +41,8 @@ const B_ADDR = '10.231.9.2';
 /** The upstream router's address when both ends are slaves. */
 const UP_ADDR = '10.231.9.3';
 const here = new URL('.', import.meta.url).pathname;
+/** Idle slaves beside the two busy ones in the daemon-many variant. */
+const IDLE_SLAVES = 150;
 
 interface Topology {
   readonly box: Sandbox;
@@ -190,6 +194,24 @@ const VARIANTS: readonly Variant[] = [
     setup: async (box) => {
       const { a, b } = endpoints(box);
       const { d, master } = await daemonHome(box, UP_ADDR);
+      const sa = box.ifName('sa');
+      const sb = box.ifName('sb');
+      d.linkOk('add', 'link', master, 'name', sa, 'type', 'ipvlan', 'mode', 'l2', 'netns', a);
+      d.linkOk('add', 'link', master, 'name', sb, 'type', 'ipvlan', 'mode', 'l2', 'netns', b);
+      addrUp(box, a, sa, A_ADDR);
+      addrUp(box, b, sb, B_ADDR);
+      return { box, a, b, ...(d.proc === null ? {} : { proc: d.proc }) };
+    },
+  },
+  {
+    name: 'daemon-many',
+    what: 'ipvlan daemon, 2 of 152 slaves busy',
+    setup: async (box) => {
+      const { a, b } = endpoints(box);
+      const { d, master } = await daemonHome(box, UP_ADDR);
+      // Idle slaves stay in the daemon's namespace, down: their TAPs are watched all the same.
+      for (let k = 0; k < IDLE_SLAVES; k++)
+        d.linkOk('add', 'link', master, 'name', box.ifName(`i${k}`), 'type', 'ipvlan');
       const sa = box.ifName('sa');
       const sb = box.ifName('sb');
       d.linkOk('add', 'link', master, 'name', sa, 'type', 'ipvlan', 'mode', 'l2', 'netns', a);

@@ -233,6 +233,7 @@ describe('Linux I/O layer (root, real namespaces)', { skip }, () => {
       const why = failures[0] as LinkFailure;
       assert.ok(why.errno === EBADFD || why.revents !== 0, JSON.stringify(why));
       assert.equal(loop.links.length, 0);
+      loop.close();
     } finally {
       closeFd(t.fd);
     }

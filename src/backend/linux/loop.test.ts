@@ -122,6 +122,7 @@ test('the loop delivers each ready link one budget of frames, the first alone, a
       loop.links.map((l) => l.name),
       ['a'],
     );
+    loop.close();
   } finally {
     for (const fd of [a0, a1, b1]) closeFd(fd);
   }
@@ -151,6 +152,7 @@ test('after a busy round run() polls without blocking until the spin window ends
     const last = after[3] ?? Infinity;
     const first = after[0] ?? 0;
     assert.ok(last - first < 5000, `idle rounds took ${last - first} ms`);
+    loop.close();
   } finally {
     closeFd(a0);
     closeFd(a1);
@@ -175,10 +177,11 @@ test('once the spin window has passed, run() blocks for the timer timeout again'
     });
     loop.run();
     assert.equal(frames, 1);
-    // poll(2) never returns before its timeout without an event, so once the 1 µs window
+    // epoll_wait(2) never returns before its timeout without an event, so once the 1 µs window
     // is over each idle round lasts at least 2 ms.
     const gap = (after[4] ?? 0) - (after[3] ?? 0);
     assert.ok(gap >= 1.9, `last idle round took ${gap} ms`);
+    loop.close();
   } finally {
     closeFd(a0);
     closeFd(a1);
@@ -231,5 +234,37 @@ test('the forwarder in a worker moves frames both ways and answers stats', async
   } finally {
     await host.stop();
     for (const fd of [a0, a1, b0, b1]) closeFd(fd);
+  }
+});
+
+test('among many idle links, a round serves exactly the ready ones, and removed links stay silent', () => {
+  const pairs = Array.from({ length: 100 }, () => openMessagePair());
+  const c = libc();
+  const loop = new IoLoop({ slotSize: 64 });
+  try {
+    const got: string[] = [];
+    const links = pairs.map(([, far], i) => {
+      const l = new FdLink({ fd: far, name: `l${i}`, kind: 'tap', vnetHdrLen: 0 });
+      l.setReceiver((link, batch) => {
+        for (let k = 0; k < batch.count; k++) got.push(`${link.name}:${batch.frames[k]?.[0]}`);
+      });
+      loop.add(l);
+      return l;
+    });
+    c.write(pairs[97]![0], frame(5, 10), 10);
+    c.write(pairs[3]![0], frame(6, 10), 10);
+    c.write(pairs[50]![0], frame(7, 10), 10);
+    loop.remove(links[50]!);
+    assert.equal(loop.runOnce(0), 2);
+    // In the order they became ready.
+    assert.deepEqual(got, ['l97:5', 'l3:6']);
+    assert.equal(loop.runOnce(0), 0);
+    assert.equal(loop.links.length, 99);
+  } finally {
+    loop.close();
+    for (const [a, b] of pairs) {
+      closeFd(a);
+      closeFd(b);
+    }
   }
 });

@@ -1,17 +1,20 @@
-// The I/O loop: one thread blocks in poll(2) over every link fd and a wake eventfd,
-// then drains each readable fd in batches and hands each batch to the link's receiver
-// synchronously. The engine runs inside the receivers, so a frame goes from read() to
-// the engine's decision to write() without leaving this thread or allocating.
+// The I/O loop: one thread blocks in epoll_wait(2) over every link fd and a wake
+// eventfd, then drains each readable fd in batches and hands each batch to the link's
+// receiver synchronously. epoll rather than poll(2): a round looks only at the ready
+// fds, so its cost does not grow with the number of slaves (sys/epoll.ts). The engine
+// runs inside the receivers, so a frame goes from read() to the engine's decision to
+// write() without leaving this thread or allocating.
 //
-// `setTimer` gets the time after every poll and says how long the next poll may block,
+// `setTimer` gets the time after every wait and says how long the next wait may block,
 // which is where the engine's deferred work (multicast backlog, neighbour timers) hooks
-// in. After a round that found work, `run()` polls without blocking for `spinUs`
-// (bounded adaptive spin): the next frame then skips a sleeping poll()'s wake-up.
+// in. After a round that found work, `run()` waits without blocking for `spinUs`
+// (bounded adaptive spin): the next frame then skips a sleeping thread's wake-up.
 
 import { DEFAULT_BATCH, DEFAULT_SLOT_SIZE, RxBatch } from './fd-link.ts';
 import type { FdLink } from './fd-link.ts';
-import { EINTR, POLLERR, POLLHUP, POLLIN, POLLNVAL } from './sys/constants.ts';
-import { drainEventFd, PollSet } from './sys/fd.ts';
+import { EINTR, EPOLLERR, EPOLLHUP, EPOLLIN } from './sys/constants.ts';
+import { Epoll } from './sys/epoll.ts';
+import { drainEventFd } from './sys/fd.ts';
 
 /**
  * Default spin window after a busy round, in µs. With `npm run bench:linux` (23 reps
@@ -29,57 +32,68 @@ export interface IoLoopOptions {
   /** An eventfd that wakes the loop for control work; see `onWake`. */
   readonly wakeFd?: number;
   /**
-   * After a round that found work, `run()` keeps polling without blocking for this many
+   * After a round that found work, `run()` keeps waiting without blocking for this many
    * µs before it blocks again. A reply usually arrives tens of µs after its request was
-   * forwarded; catching it while spinning skips the wake-up from a sleeping poll(). 0: off.
+   * forwarded; catching it while spinning skips a sleeping thread's wake-up. 0: off.
    */
   readonly spinUs?: number;
 }
 
-/** Why a link left the loop: poll flags, or the errno of a failed read. */
+/** Why a link left the loop: epoll event bits (EPOLLERR/EPOLLHUP), or the errno of a failed read. */
 export interface LinkFailure {
   readonly revents: number;
   readonly errno: number;
 }
 
 export class IoLoop {
-  /** Replaced, never mutated, on add/remove: a round keeps the array it started with. */
+  /** Replaced, never mutated, on add/remove. */
   #links: readonly FdLink[] = [];
+  /** The link of each watched fd (the epoll token is the fd). */
+  readonly #byFd: (FdLink | undefined)[] = [];
   readonly #batch: RxBatch;
   readonly #budget: number;
   readonly #wakeFd: number;
   readonly #spinMs: number;
-  #poll = new PollSet();
-  #polled: readonly FdLink[] = [];
-  #dirty = true;
+  readonly #epoll: Epoll;
   #running = false;
   #onWake: () => void = () => {};
   #onFailure: (link: FdLink, why: LinkFailure) => void = () => {};
   #timer: ((nowMs: number) => number) | null = null;
 
+  /** @throws {SyscallError} when the epoll instance cannot be created (EMFILE). */
   constructor(options: IoLoopOptions = {}) {
     this.#budget = options.batch ?? DEFAULT_BATCH;
     this.#batch = new RxBatch(this.#budget, options.slotSize ?? DEFAULT_SLOT_SIZE);
     this.#wakeFd = options.wakeFd ?? -1;
     this.#spinMs = Math.max(0, options.spinUs ?? DEFAULT_SPIN_US) / 1000;
+    this.#epoll = new Epoll();
+    if (this.#wakeFd >= 0) this.#epoll.add(this.#wakeFd, EPOLLIN, this.#wakeFd);
   }
 
   get links(): readonly FdLink[] {
     return this.#links;
   }
 
-  /** Starts polling `link`; its receiver gets its batches from the next round on. */
+  /**
+   * Starts watching `link`; its receiver gets its batches from the next wait on.
+   * @throws {SyscallError} when epoll refuses the fd (EBADF, EEXIST: another link has it).
+   */
   add(link: FdLink): void {
     if (this.#links.includes(link)) return;
+    this.#epoll.add(link.fd, EPOLLIN, link.fd);
     this.#links = [...this.#links, link];
-    this.#dirty = true;
+    this.#byFd[link.fd] = link;
   }
 
-  /** Stops polling `link` (the fd stays open: its owner closes it). */
+  /**
+   * Stops watching `link` (the fd stays open: its owner closes it, after this; an fd
+   * closed while watched just stops reporting, as epoll drops closed files by itself).
+   */
   remove(link: FdLink): void {
     if (!this.#links.includes(link)) return;
+    this.#epoll.remove(link.fd);
     this.#links = this.#links.filter((l) => l !== link);
-    this.#dirty = true;
+    if (this.#byFd[link.fd] === link) this.#byFd[link.fd] = undefined;
   }
 
   /** Runs after the wake eventfd fired and was drained: pull control messages here. */
@@ -88,56 +102,49 @@ export class IoLoop {
   }
 
   /**
-   * Runs when a link's fd reports POLLERR/POLLHUP/POLLNVAL or a read fails (EBADFD when
+   * Runs when a link's fd reports EPOLLERR/EPOLLHUP or a read fails (EBADFD when
    * its namespace was deleted). The link has already been removed from the loop.
    */
   onLinkFailure(fn: (link: FdLink, why: LinkFailure) => void): void {
     this.#onFailure = fn;
   }
 
-  /** Called after every poll with the current time (ms); returns the next poll timeout, -1 for none. */
+  /** Called after every wait with the current time (ms); returns the next wait's timeout, -1 for none. */
   setTimer(fn: ((nowMs: number) => number) | null): void {
     this.#timer = fn;
   }
 
-  #rebuild(): void {
-    const p = new PollSet();
-    if (this.#wakeFd >= 0) p.add(this.#wakeFd, POLLIN);
-    for (const l of this.#links) p.add(l.fd, POLLIN);
-    this.#poll = p;
-    this.#polled = this.#links;
-    this.#dirty = false;
-  }
-
   /**
-   * One round: poll for at most `timeoutMs` (-1: until something happens), then serve
-   * every ready fd once. Returns the number of ready fds (0 on timeout or EINTR).
+   * One round: wait for at most `timeoutMs` (-1: until something happens), then serve
+   * every ready fd once, in the order they became ready. Returns the number of ready
+   * fds (0 on timeout or EINTR).
    */
   runOnce(timeoutMs: number): number {
-    if (this.#dirty) this.#rebuild();
-    const poll = this.#poll;
-    const ready = poll.poll(timeoutMs);
+    const ep = this.#epoll;
+    const ready = ep.wait(timeoutMs);
     if (ready < 0) {
       if (-ready === EINTR) return 0;
-      throw new Error(`poll failed with errno ${-ready}`);
+      throw new Error(`epoll_wait failed with errno ${-ready}`);
     }
-    if (ready === 0) return 0;
-    const first = this.#wakeFd >= 0 ? 1 : 0;
-    // Links are matched by slot: the array the poll set was built from (add and remove
-    // replace it), so changes during the round only take effect next round.
-    const links = this.#polled;
-    for (let i = first; i < poll.count; i++) {
-      const rev = poll.revents(i);
-      if (rev === 0) continue;
-      const link = links[i - first];
+    let woken = false;
+    for (let i = 0; i < ready; i++) {
+      const fd = ep.token(i);
+      if (fd === this.#wakeFd) {
+        woken = true;
+        continue;
+      }
+      // Removed earlier in this round (a receiver or a failure): skip.
+      const link = this.#byFd[fd];
       if (link === undefined) continue;
-      if ((rev & POLLIN) !== 0) this.#serve(link);
-      if ((rev & (POLLERR | POLLHUP | POLLNVAL)) !== 0 && this.#links.includes(link)) {
+      const ev = ep.events(i);
+      if ((ev & EPOLLIN) !== 0) this.#serve(link);
+      if ((ev & (EPOLLERR | EPOLLHUP)) !== 0 && this.#byFd[fd] === link) {
         this.remove(link);
-        this.#onFailure(link, { revents: rev, errno: link.lastErrno });
+        this.#onFailure(link, { revents: ev, errno: link.lastErrno });
       }
     }
-    if (first === 1 && (poll.revents(0) & POLLIN) !== 0) {
+    // Control work after the frames, so a burst is not held up by it.
+    if (woken) {
       drainEventFd(this.#wakeFd);
       this.#onWake();
     }
@@ -162,12 +169,12 @@ export class IoLoop {
     if (more > 0 && link.receiver !== null) link.receiver(link, batch);
   }
 
-  /** Polls and serves until `stop()` is called (from a receiver, a timer or onWake). */
+  /** Waits and serves until `stop()` is called (from a receiver, a timer or onWake). */
   run(): void {
     this.#running = true;
     const spinMs = this.#spinMs;
     let timeout = -1;
-    // While the clock is before spinUntil, poll() does not block. The spin is bounded in
+    // While the clock is before spinUntil, the wait does not block. The spin is bounded in
     // real time: the loop blocks again spinUs after the last round that found work.
     let spinUntil = -1;
     while (this.#running) {
@@ -181,5 +188,11 @@ export class IoLoop {
 
   stop(): void {
     this.#running = false;
+  }
+
+  /** Releases the epoll instance; the links' fds are their owners'. */
+  close(): void {
+    this.#running = false;
+    this.#epoll.close();
   }
 }

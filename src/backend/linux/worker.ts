@@ -62,3 +62,4 @@ loop.onWake(() => {
 send({ kind: 'ready' });
 loop.run();
 program.stop?.();
+loop.close();

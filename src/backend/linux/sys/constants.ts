@@ -112,6 +112,14 @@ export const POLLNVAL = 0x020;
 /** sizeof(struct pollfd): int fd, short events, short revents. */
 export const POLLFD_SIZE = 8;
 
+/** epoll(7): epoll_create1 flag, epoll_ctl ops; the event bits equal POLLIN/ERR/HUP. */
+export const EPOLL_CLOEXEC = 0o2000000;
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLLIN = 0x001;
+export const EPOLLERR = 0x008;
+export const EPOLLHUP = 0x010;
+
 /** eventfd(2) flags. */
 export const EFD_CLOEXEC = 0o2000000;
 export const EFD_NONBLOCK = 0o4000;

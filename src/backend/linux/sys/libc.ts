@@ -53,6 +53,14 @@ export interface Libc {
   readonly setns: CFunction<[fd: number, nstype: number]>;
   /** int eventfd(unsigned int initval, int flags) */
   readonly eventfd: CFunction<[initval: number, flags: number]>;
+  /** int epoll_create1(int flags) */
+  readonly epollCreate1: CFunction<[flags: number]>;
+  /** int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event) */
+  readonly epollCtl: CFunction<[epfd: number, op: number, fd: number, event: Uint8Array]>;
+  /** int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout) */
+  readonly epollWait: CFunction<
+    [epfd: number, events: Uint8Array, maxevents: number, timeoutMs: number]
+  >;
 }
 
 /** One element of a readv/writev vector. Not for the per-packet path (koffi marshals it). */
@@ -99,6 +107,9 @@ function load(): Libc {
     ),
     setns: f('int setns(int fd, int nstype)'),
     eventfd: f('int eventfd(unsigned int initval, int flags)'),
+    epollCreate1: f('int epoll_create1(int flags)'),
+    epollCtl: f('int epoll_ctl(int epfd, int op, int fd, void *event)'),
+    epollWait: f('int epoll_wait(int epfd, void *events, int maxevents, int timeout)'),
   };
 }
 
