@@ -517,7 +517,8 @@ async function pingLoop(
         nextSend = now + o.interval;
       } catch (err) {
         if (!(err instanceof ErrnoError)) throw err;
-        if (err.code === 'ENOBUFS' || err.code === 'ENOMEM') {
+        const noBuffers = err.code === 'ENOBUFS' || err.code === 'ENOMEM';
+        if (noBuffers) {
           // iputils: the device queue is full; retry at half the interval (at most
           // 500 ms) until the linger time is used up, then count it as a hard error.
           const retry = Math.min(Math.floor(o.interval / 2), 500 * NS_PER_MS);
@@ -533,10 +534,12 @@ async function pingLoop(
         st.ntransmitted++;
         st.lastSend = now;
         nextSend = now + o.interval;
-        // EMSGSIZE is reported through the error queue as a local error, which ping
-        // counts without a sendmsg line (l-ping: `-s 70000` prints nothing).
-        if (err.code !== 'EMSGSIZE' && !o.quiet)
-          env.stderr(`ping: sendmsg: ${strerror(err.code)}\n`);
+        // Only the exhausted ENOBUFS series is printed. For any other errno iputils first
+        // reads the error queue (receive_error_msg); finding it empty (EAGAIN) counts as a
+        // local error, and pinger prints no sendmsg line and adds nothing to "errors"
+        // (n-nf-output-eperm: sendto() = -1 EPERM from a netfilter drop, then silence and
+        // the full linger wait; l-ping: `-s 70000`, EMSGSIZE, prints nothing either).
+        if (noBuffers && !o.quiet) env.stderr(`ping: sendmsg: ${strerror(err.code)}\n`);
       }
       continue;
     }

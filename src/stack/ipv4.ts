@@ -572,9 +572,11 @@ export function ipBuildSkb(
  * What the output path returns to a local sender (Linux: the return code of
  * ip_local_out): 'ok' (sent, queued for neighbour resolution, or stolen), 'xmit-drop'
  * (the device's transmit dropped it, NET_XMIT_DROP, which ip_send_skb turns into
- * ENOBUFS through net_xmit_errno) or 'drop' (dropped before any device).
+ * ENOBUFS through net_xmit_errno), 'nf-drop' (netfilter OUTPUT or POSTROUTING dropped
+ * it: nf_hook_slow's -EPERM, NF_DROP_ERRNO) or 'drop' (dropped before any device for
+ * another reason).
  */
-export type LocalOutResult = 'ok' | 'drop' | 'xmit-drop';
+export type LocalOutResult = 'ok' | 'drop' | 'nf-drop' | 'xmit-drop';
 
 /**
  * Linux: ip_local_out. Fixes total length and checksum, runs netfilter OUTPUT in `ns`
@@ -601,7 +603,7 @@ function localOut(ns: NetNamespace, skb: SkBuff, rt: Ipv4OutRoute): LocalOutResu
   const verdict = nfHook(ns, 'ipv4', 'output', skb, null, rt.dev);
   if (verdict === 'drop') {
     kernel.dropSkb(skb, 'NETFILTER_DROP');
-    return 'drop';
+    return 'nf-drop';
   }
   if (verdict === 'stolen') return 'ok';
   return ipOutput(ns, skb, rt);
@@ -615,7 +617,7 @@ export function ipOutput(ns: NetNamespace, skb: SkBuff, rt: Ipv4OutRoute): Local
   const verdict = nfHook(ns, 'ipv4', 'postrouting', skb, null, rt.dev);
   if (verdict === 'drop') {
     kernel.dropSkb(skb, 'NETFILTER_DROP');
-    return 'drop';
+    return 'nf-drop';
   }
   if (verdict === 'stolen') return 'ok';
   const ip = Ipv4Packet.checkedQuoted(skb.data.subarray(skb.network));

@@ -412,7 +412,7 @@ function localOut(ns: NetNamespace, skb: SkBuff, rt: Ipv6OutRoute): LocalOutResu
   const verdict = nfHook(ns, 'ipv6', 'output', skb, null, rt.dev);
   if (verdict === 'drop') {
     kernel.dropSkb(skb, 'NETFILTER_DROP');
-    return 'drop';
+    return 'nf-drop';
   }
   if (verdict === 'stolen') return 'ok';
   return ip6Output(ns, skb, rt);
@@ -427,7 +427,7 @@ export function ip6Output(ns: NetNamespace, skb: SkBuff, rt: Ipv6OutRoute): Loca
   const verdict = nfHook(ns, 'ipv6', 'postrouting', skb, null, dev);
   if (verdict === 'drop') {
     kernel.dropSkb(skb, 'NETFILTER_DROP');
-    return 'drop';
+    return 'nf-drop';
   }
   if (verdict === 'stolen') return 'ok';
   const len = skb.data.length - skb.network;

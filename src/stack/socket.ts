@@ -47,6 +47,7 @@ import {
 } from './ipv4.ts';
 import { ip6RouteOutput, ip6SendPayload, ipv6DevFind, type Ipv6OutRoute } from './ipv6.ts';
 import { ipv6McDec, ipv6McInc } from './mcast.ts';
+import { NF_DROP_ERRNO } from './netfilter/hooks.ts';
 import type { NetDevice } from './netdev.ts';
 import type { NetNamespace } from './netns.ts';
 import type { SkBuff } from './skb.ts';
@@ -194,6 +195,7 @@ export class Socket {
    * sendto(2). For ping sockets `data` is an ICMP echo request (type 8 / 128, code 0,
    * header first); the kernel sets the identifier and checksum. `scope` is the
    * interface of a link-local IPv6 destination (sin6_scope_id). Returns the bytes sent.
+   * A netfilter drop on the way out is EPERM (NF_DROP_ERRNO), except on IPv6 ping sockets.
    */
   sendto(data: Uint8Array, to?: IpAddr, port?: number, scope?: NetDevice): number {
     if (this.closed) throw new ErrnoError('EBADF');
@@ -261,14 +263,19 @@ export class Socket {
     } else {
       rc = ip6SendPayload(this.ns, rt, payload, { nextHeader: protocol, hopLimit: ttl });
     }
-    // ip_send_skb / ip6_send_skb: a device drop (NET_XMIT_DROP) is ENOBUFS through
-    // net_xmit_errno. IPv4 ping sockets return it (ping_v4_sendmsg); IPv6 ping sockets do
-    // not (icmpv6_push_pending_frames drops ip6_push_pending_frames' result: the i7
-    // recording's `ping -6` through an l3 slave with no route printed no error). UDP only
-    // with IP_RECVERR, which these sockets do not offer (udp_send_skb counts SNDBUFERRORS).
-    if (rc === 'xmit-drop' && this.kind === 'ping' && rt.family === 4) {
-      throw new ErrnoError('ENOBUFS');
-    }
+    // IPv6 ping sockets never see the output path's verdict: icmpv6_push_pending_frames
+    // drops ip6_push_pending_frames' result (the i7 recording's `ping -6` through an l3
+    // slave with no route printed no error; n-nf-output-eperm: sendto() on an
+    // IPPROTO_ICMPV6 datagram socket returned 64 while OUTPUT dropped the packet).
+    if (this.kind === 'ping' && rt.family === 6) return;
+    // ip_send_skb / ip6_send_skb: a netfilter drop in OUTPUT or POSTROUTING is
+    // nf_hook_slow's errno, returned by ping_v4_sendmsg and udp(v6)_sendmsg alike (the
+    // recording: sendto() / sendmsg() = -1 EPERM for IPv4 ping, UDP and UDPv6).
+    if (rc === 'nf-drop') throw new ErrnoError(NF_DROP_ERRNO);
+    // A device drop (NET_XMIT_DROP) is ENOBUFS through net_xmit_errno. IPv4 ping sockets
+    // return it (ping_v4_sendmsg); UDP only with IP_RECVERR, which these sockets do not
+    // offer (udp_send_skb counts SNDBUFERRORS).
+    if (rc === 'xmit-drop' && this.kind === 'ping') throw new ErrnoError('ENOBUFS');
   }
 
   /** recvfrom(2): the next datagram, or null (EAGAIN). */

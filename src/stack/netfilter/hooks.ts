@@ -3,6 +3,7 @@
 // functions at a priority. Lower priority runs first; equal priorities run in
 // registration order.
 
+import type { ErrnoName } from '../../base/errno.ts';
 import type { NetDevice } from '../netdev.ts';
 import type { NetNamespace } from '../netns.ts';
 import type { SkBuff } from '../skb.ts';
@@ -40,6 +41,15 @@ export interface NfHookOps {
   /** Who registered it, for traces (`ct`, `nft inet filter input`, `ipvlan l3s`…). */
   readonly owner: string;
 }
+
+/**
+ * What a `drop` verdict means to the sender of a locally generated packet: nf_hook_slow
+ * returns NF_DROP_GETERR(verdict), and -EPERM when the verdict carries no errno (nft
+ * `drop`, conntrack's confirm failure). ip_local_out / ip6_local_out pass it up, so
+ * sendmsg(2) fails with it (the n-nf-output-eperm recording: sendto() = -1 EPERM for
+ * raw ICMP, IPv4 ping and UDP sockets). No hook here carries another errno.
+ */
+export const NF_DROP_ERRNO: ErrnoName = 'EPERM';
 
 /** Well-known priorities (include/uapi/linux/netfilter_ipv4.h). */
 export const NF_IP_PRI_CONNTRACK_DEFRAG = -400;
@@ -94,7 +104,8 @@ const EMPTY: readonly NfHookOps[] = [];
 /**
  * Linux: NF_HOOK / nf_hook_slow. Runs the hook's functions in priority order and
  * returns the first non-accept verdict, or `accept`. On `drop` the caller drops the
- * skb with NETFILTER_DROP; on `stolen` it forgets it.
+ * skb with NETFILTER_DROP (and a local output path reports NF_DROP_ERRNO to its
+ * sender); on `stolen` it forgets it.
  */
 export function nfHook(
   ns: NetNamespace,
