@@ -32,7 +32,12 @@ export async function daemonCommand(argv: readonly string[], io: CliIo): Promise
   const { dir } = takeStateDir(argv);
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start({ stateDir: dir });
+    // IPVLAN_WATCH_MS: the watcher's safety-net round (DaemonOptions.tickMs).
+    const watchMs = Number(process.env['IPVLAN_WATCH_MS'] ?? '');
+    daemon = await Daemon.start({
+      stateDir: dir,
+      ...(Number.isFinite(watchMs) && watchMs > 0 ? { tickMs: watchMs } : {}),
+    });
   } catch (err) {
     io.stderr(`ipvlan: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;

@@ -58,7 +58,13 @@ import {
   IPVLAN_MODE_L3S,
 } from '../uapi/if.ts';
 import { decodeValue, encodeValue } from './codec.ts';
-import type { EngineCall, EngineLinkFailure, EngineSlaveLink, EngineStats } from './engine.ts';
+import type {
+  EngineCall,
+  EngineLinkFailure,
+  EngineSlaveLink,
+  EngineStats,
+  EngineWatchReady,
+} from './engine.ts';
 import { IngressFilter, L3S_SINK_PROTO, type FilterMode, type Log } from './ingress.ts';
 import {
   ensureStateDir,
@@ -73,7 +79,11 @@ import type { LinkEvent } from '../backend/linux/netlink-msg.ts';
 export interface DaemonOptions {
   readonly stateDir: string;
   readonly log?: Log;
-  /** How often the rtnetlink sockets are read (ms). Default 10. */
+  /**
+   * The safety-net round of the watcher (ms), default 100: rtnetlink events wake it at
+   * once (the worker watches the sockets), so this only bounds the time to notice what
+   * sends no event to a watched socket. The slow work (TAPs gone missing) runs every 200 ms.
+   */
   readonly tickMs?: number;
 }
 
@@ -147,7 +157,15 @@ export class Daemon {
   readonly #slaves = new Map<string, Slave>();
   readonly #mutex = new Mutex();
   readonly refusals: Refusal[] = [];
-  #timer: NodeJS.Timeout | null = null;
+  /** Cancels the scheduled round (a timer, or an immediate for a wake-up). */
+  #cancel: (() => void) | null = null;
+  /** A round is running; a wake-up during it asks for another one right after. */
+  #ticking = false;
+  #again = false;
+  /** Watches whose socket the worker reports readiness of (EPOLLONESHOT)... */
+  readonly #notified = new Set<NsWatch>();
+  /** ...and the fds it reported since the last round. */
+  readonly #fired = new Set<number>();
   #stopped = false;
   /** While restoring, nft work waits until every slave's data path is back (see #restore). */
   #restoring = false;
@@ -155,12 +173,16 @@ export class Daemon {
   private constructor(options: DaemonOptions, host: LoopHost, state: DaemonState) {
     this.stateDir = options.stateDir;
     this.#log = options.log ?? ((line) => process.stderr.write(`ipvlan daemon: ${line}\n`));
-    this.#tickMs = options.tickMs ?? 10;
+    this.#tickMs = options.tickMs ?? 100;
     this.#host = host;
     this.#state = state;
     host.onEvent((body) => {
-      const ev = body as EngineLinkFailure;
+      const ev = body as EngineLinkFailure | EngineWatchReady;
       if (ev.type === 'link-failure') void this.#mutex.run(() => this.#onFailure(ev));
+      else if (ev.type === 'watch-ready') {
+        this.#fired.add(ev.fd);
+        this.#wake();
+      }
     });
   }
 
@@ -211,12 +233,14 @@ export class Daemon {
   /** Stops following and the engine; TAPs persist, so a new daemon picks them up. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#cancel?.();
     await this.#mutex.run(() => undefined);
     await this.#host.stop();
     for (const s of this.#slaves.values()) closeFd(s.fd);
-    for (const m of this.#masters.values())
+    for (const m of this.#masters.values()) {
       for (const fd of [m.fd, m.raw4, m.raw6, ...m.l3sFds]) if (fd >= 0) closeFd(fd);
+      m.filter.close();
+    }
     for (const w of this.#watches.values()) w.close();
     this.#watches.clear();
   }
@@ -443,6 +467,8 @@ export class Daemon {
       await this.#portMode(master, rec.mode);
       this.#save();
       this.#log(`${tap.name}: created on ${master.name} (${describeMode(rec)})`);
+      // A round now watches the slave's namespace (its socket's events wake the next).
+      this.#wake();
     } catch (err) {
       if (created) {
         await this.#engine({ op: 'detachTap', ifindex: ifIndexOr(tap.name) }).catch(() => {});
@@ -751,12 +777,55 @@ export class Daemon {
 
   #schedule(ms: number): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
+    const round = (): void => {
+      this.#cancel = null;
+      this.#ticking = true;
       void this.#mutex
         .run(() => this.#tick())
         .catch((err: unknown) => this.#log(`watcher: ${(err as Error).message}`))
-        .finally(() => this.#schedule(this.#tickMs));
-    }, ms);
+        .finally(() => {
+          this.#ticking = false;
+          const again = this.#again;
+          this.#again = false;
+          this.#schedule(again ? 0 : this.#tickMs);
+        });
+    };
+    // A wake-up runs as soon as the event loop is free (a 0 ms timer would wait 1 ms).
+    if (ms <= 0) {
+      const i = setImmediate(round);
+      this.#cancel = () => clearImmediate(i);
+    } else {
+      const t = setTimeout(round, ms);
+      this.#cancel = () => clearTimeout(t);
+    }
+  }
+
+  /** A watch socket has events: run a round now (or right after the running one). */
+  #wake(): void {
+    if (this.#stopped) return;
+    if (this.#ticking) {
+      this.#again = true;
+      return;
+    }
+    this.#cancel?.();
+    this.#schedule(0);
+  }
+
+  /**
+   * After a round has drained the watch sockets: the worker arms the ones it reported
+   * again, and starts reporting new ones. A closed socket is forgotten by epoll itself.
+   */
+  async #armWatches(): Promise<void> {
+    const open = new Set(this.#watches.values());
+    for (const w of this.#notified) if (!open.has(w)) this.#notified.delete(w);
+    const rearm = [...this.#notified].map((w) => w.fd).filter((fd) => this.#fired.has(fd));
+    this.#fired.clear();
+    if (rearm.length > 0) await this.#engine({ op: 'rearmFds', fds: rearm });
+    for (const w of open) {
+      if (this.#notified.has(w)) continue;
+      await this.#engine({ op: 'watchFd', fd: w.fd });
+      this.#notified.add(w);
+    }
   }
 
   /** One watcher round: read every namespace's events, apply them, find moved TAPs. */
@@ -784,6 +853,7 @@ export class Daemon {
     // After the TAPs: their views are then older than the MTUs set below, whose own
     // events arrive (equal to what the engine has) on the next round.
     for (const m of [...this.#masters.values()]) await this.#followMaster(m);
+    await this.#armWatches();
   }
 
   /**
@@ -917,13 +987,16 @@ export class Daemon {
         this.#log(`${slave.rec.name}: cannot set NOARP: ${(err as Error).message}`);
       }
     }
+    // The engine first, the master's filter after: a ping started right after `ip addr
+    // add; ip link set up` must find the address and the up state in the engine.
+    const filterChanges: [addr: string, add: boolean][] = [];
     const now = w.addrs.get(link.ifindex) ?? new Map<string, AddrInfo>();
     for (const key of [...slave.fed]) {
       if (now.has(key)) continue;
       const [addr = '', plen = '0'] = key.split('/');
       await this.#engine({ op: 'addr', ifindex, addr, prefixLen: Number(plen), add: false });
       slave.fed.delete(key);
-      master?.filter.del(addr);
+      filterChanges.push([addr, false]);
     }
     for (const [key, a] of now) {
       if (slave.fed.has(key)) continue;
@@ -936,7 +1009,7 @@ export class Daemon {
           add: true,
         });
         slave.fed.add(key);
-        master?.filter.add(a.addr);
+        filterChanges.push([a.addr, true]);
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         // As the kernel refuses it (ADDR-1): the address is removed from the TAP again,
@@ -951,6 +1024,9 @@ export class Daemon {
       slave.up = up;
       await this.#engine({ op: 'setUp', ifindex, up });
     }
+    for (const [addr, add] of filterChanges)
+      if (add) master?.filter.add(addr);
+      else master?.filter.del(addr);
   }
 
   async #onFailure(ev: EngineLinkFailure): Promise<void> {

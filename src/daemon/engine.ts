@@ -100,7 +100,11 @@ export type EngineCall =
       readonly mtu: number;
       readonly carrier?: boolean;
     }
-  | { readonly op: 'stats' };
+  | { readonly op: 'stats' }
+  /** The main thread's rtnetlink sockets: tell it when one is readable (EngineWatchReady). */
+  | { readonly op: 'watchFd'; readonly fd: number }
+  /** ...and arm them again once it has drained them. */
+  | { readonly op: 'rearmFds'; readonly fds: readonly number[] };
 
 /** What `masterLink` answers: each slave of the port as the driver left it. */
 export interface EngineSlaveLink {
@@ -134,6 +138,16 @@ export interface EngineStats {
   readonly glue: GlueStats;
   readonly links: Readonly<Record<string, FdLink['stats']>>;
   readonly drops: Readonly<Record<string, number>>;
+}
+
+/**
+ * A watched rtnetlink socket has events: the main thread reads it now rather than on
+ * its next safety-net round, so an address added in a slave's namespace reaches the
+ * engine before a ping started right after it sends its first frame.
+ */
+export interface EngineWatchReady {
+  readonly type: 'watch-ready';
+  readonly fd: number;
 }
 
 /** Events the engine emits. */
@@ -416,6 +430,11 @@ export function start(ctx: LoopContext): LoopProgram {
     }
   }
 
+  const watchReady = (fd: number): void => {
+    const ev: EngineWatchReady = { type: 'watch-ready', fd };
+    ctx.emit(ev);
+  };
+
   ctx.loop.onLinkFailure((link, why) => {
     let ifindex = 0;
     for (const [i, a] of byIfindex) if (a.link === link) ifindex = i;
@@ -566,6 +585,12 @@ export function start(ctx: LoopContext): LoopProgram {
           }));
           return slaves;
         }
+        case 'watchFd':
+          ctx.loop.notifyReadable(req.fd, watchReady);
+          return null;
+        case 'rearmFds':
+          for (const fd of req.fds) ctx.loop.rearm(fd);
+          return null;
         case 'stats': {
           const links: Record<string, FdLink['stats']> = {};
           for (const [i, a] of byIfindex) links[`${a.dev.name}#${i}`] = { ...a.link.stats };

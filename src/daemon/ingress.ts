@@ -21,8 +21,26 @@
 // (tc clsact + flower/gact was the other ingress candidate; this kernel has neither
 // cls_flower nor gact. nft `queue` is not built and iptables is absent, so NFQUEUE is
 // out of reach from the nft tool: see docs/linux-dataplane.md.)
+//
+// The tables are (re)built with `nft -f` (a child process: attach and mode changes).
+// Addresses come and go through netlink instead — nf_tables set elements and local
+// routes, as `nft add element` and `ip route` would send them — in microseconds on
+// the daemon's main thread, so following a slave's address never holds up the
+// watcher for a fork: a ping started right after `ip addr add; ip link set up` finds
+// the engine already up to date.
 
 import { spawnSync } from 'node:child_process';
+import {
+  NFPROTO_INET,
+  NFPROTO_NETDEV,
+  nftSetElemBatch,
+  nlError,
+  parseNetlink,
+  rtmLocalRoute,
+} from '../backend/linux/netlink-msg.ts';
+import { closeFd } from '../backend/linux/sys/fd.ts';
+import { netlinkDrain, netlinkSend, openNetlinkSocket } from '../backend/linux/sys/netlink.ts';
+import { NETLINK_NETFILTER, NETLINK_ROUTE } from '../backend/linux/sys/constants.ts';
 import { isIpv4, parseIp } from '../wire/address.ts';
 
 export type Log = (line: string) => void;
@@ -44,9 +62,16 @@ export class IngressFilter {
   #mode: FilterMode = 0;
   #installed = false;
   #warned = false;
+  readonly #ifindex: number;
+  /** NETLINK_NETFILTER and NETLINK_ROUTE sockets in the master's namespace, opened on first use. */
+  #nfnl = -1;
+  #rtnl = -1;
+  #seq = 1;
+  readonly #rx = new Uint8Array(8192);
 
   constructor(master: string, ifindex: number, log: Log) {
     this.#master = master;
+    this.#ifindex = ifindex;
     this.table = `ipvlan_ts_${ifindex}`;
     this.l3sTable = `ipvlan_ts_l3s_${ifindex}`;
     // One group per master; nfnetlink_log allows one listener per group and namespace.
@@ -77,6 +102,49 @@ export class IngressFilter {
 
   #nft(script: string): boolean {
     return this.#run('nft', ['-f', '-'], script);
+  }
+
+  #warn(what: string, why: string): void {
+    if (this.#warned) return;
+    this.#warned = true;
+    this.#log(`warning: ${what} failed on ${this.#master} (${why})`);
+  }
+
+  /**
+   * Sends a request on one of the netlink sockets and reads its answers. The kernel
+   * handles a netlink request inside the write, so the acknowledgements (or errors)
+   * are queued when it returns. Never throws: a failure is logged once.
+   */
+  #netlink(which: 'nfnl' | 'rtnl', msg: Uint8Array, what: string): boolean {
+    let fd = which === 'nfnl' ? this.#nfnl : this.#rtnl;
+    try {
+      if (fd < 0) {
+        fd = openNetlinkSocket(which === 'nfnl' ? NETLINK_NETFILTER : NETLINK_ROUTE, 0, 1 << 16);
+        if (which === 'nfnl') this.#nfnl = fd;
+        else this.#rtnl = fd;
+      }
+      netlinkSend(fd, msg);
+    } catch (err) {
+      this.#warn(what, (err as Error).message);
+      return false;
+    }
+    let ok = true;
+    for (const d of netlinkDrain(fd, this.#rx, 16).datagrams)
+      for (const m of parseNetlink(d).msgs) {
+        const e = nlError(m);
+        if (e !== null && e !== 0) {
+          ok = false;
+          this.#warn(what, `errno ${-e}`);
+        }
+      }
+    return ok;
+  }
+
+  /** Closes the netlink sockets (the tables stay: they protect the master until a new daemon). */
+  close(): void {
+    for (const fd of [this.#nfnl, this.#rtnl]) if (fd >= 0) closeFd(fd);
+    this.#nfnl = -1;
+    this.#rtnl = -1;
   }
 
   /** (Re)creates the tables for `mode` with every known address. */
@@ -118,38 +186,36 @@ export class IngressFilter {
   }
 
   #localRoute(addr: string, add: boolean): void {
-    const v6 = !addr.includes('.');
-    const args = [
-      ...(v6 ? ['-6'] : []),
-      'route',
-      add ? 'replace' : 'del',
-      'local',
-      addr,
-      'dev',
-      this.#master,
-      'table',
-      'local',
-      'proto',
-      'static',
-    ];
-    this.#run('ip', args);
+    const key = addrBytes(addr);
+    if (key === null) return;
+    const verb = add ? 'replace' : 'del';
+    this.#netlink(
+      'rtnl',
+      rtmLocalRoute(this.#seq++, add, key, this.#ifindex),
+      `ip route ${verb} local ${addr}`,
+    );
   }
 
   #element(addr: string, add: boolean): void {
-    const ip = parseIp(addr);
-    if (ip === null) return;
+    const key = addrBytes(addr);
+    if (key === null) return;
     // An IPv6 link-local address belongs to the link, not to one slave: the master's
     // own stack keeps receiving traffic for it.
-    if (!isIpv4(ip) && addr.toLowerCase().startsWith('fe80')) return;
+    if (key.length === 16 && addr.toLowerCase().startsWith('fe80')) return;
     if (add === this.#addrs.has(addr)) return;
     if (add) this.#addrs.add(addr);
     else this.#addrs.delete(addr);
-    const set = isIpv4(ip) ? 'v4' : 'v6';
+    const set = key.length === 4 ? 'v4' : 'v6';
     const verb = add ? 'add' : 'delete';
     if (this.#installed) {
-      let script = `${verb} element netdev ${this.table} ${set} { ${addr} }\n`;
-      if (this.#mode === 2) script += `${verb} element inet ${this.l3sTable} ${set} { ${addr} }\n`;
-      this.#nft(script);
+      const batch = (family: number, table: string): Uint8Array => {
+        const seq = this.#seq;
+        this.#seq += 3;
+        return nftSetElemBatch(seq, family, table, set, [key], add);
+      };
+      this.#netlink('nfnl', batch(NFPROTO_NETDEV, this.table), `nft ${verb} element`);
+      if (this.#mode === 2)
+        this.#netlink('nfnl', batch(NFPROTO_INET, this.l3sTable), `nft ${verb} element`);
     }
     if (this.#mode === 2) this.#localRoute(addr, add);
   }
@@ -172,4 +238,18 @@ export class IngressFilter {
       );
     this.#installed = false;
   }
+}
+
+/** An address as set keys and route destinations carry it: network order, 4 or 16 bytes. */
+function addrBytes(addr: string): Uint8Array | null {
+  const ip = parseIp(addr);
+  if (ip === null) return null;
+  if (!isIpv4(ip)) {
+    const b = new Uint8Array(16);
+    ip.writeTo(b, 0);
+    return b;
+  }
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, ip, false);
+  return b;
 }

@@ -268,3 +268,38 @@ test('among many idle links, a round serves exactly the ready ones, and removed 
     }
   }
 });
+
+test('a notify fd is reported once, never read, and again only after rearm', () => {
+  const [near, far] = openMessagePair();
+  const c = libc();
+  const loop = new IoLoop({ slotSize: 64 });
+  try {
+    const told: number[] = [];
+    loop.notifyReadable(far, (fd) => told.push(fd));
+    assert.equal(loop.runOnce(0), 0);
+    c.write(near, frame(1, 4), 4);
+    assert.equal(loop.runOnce(0), 1);
+    assert.deepEqual(told, [far]);
+    // One-shot: still unread, but not reported until armed again.
+    c.write(near, frame(2, 4), 4);
+    assert.equal(loop.runOnce(0), 0);
+    loop.rearm(far);
+    assert.equal(loop.runOnce(0), 1);
+    assert.deepEqual(told, [far, far]);
+    // The loop never read it: both messages are still there for their owner.
+    const buf = new Uint8Array(8);
+    assert.equal(c.read(far, buf, 8), 4);
+    assert.equal(buf[0], 1);
+    assert.equal(c.read(far, buf, 8), 4);
+    assert.equal(buf[0], 2);
+    // Registering the same fd again re-arms it rather than failing.
+    c.write(near, frame(3, 4), 4);
+    loop.notifyReadable(far, (fd) => told.push(-fd));
+    assert.equal(loop.runOnce(0), 1);
+    assert.deepEqual(told, [far, far, -far]);
+  } finally {
+    loop.close();
+    closeFd(near);
+    closeFd(far);
+  }
+});

@@ -12,7 +12,7 @@
 
 import { DEFAULT_BATCH, DEFAULT_SLOT_SIZE, RxBatch } from './fd-link.ts';
 import type { FdLink } from './fd-link.ts';
-import { EINTR, EPOLLERR, EPOLLHUP, EPOLLIN } from './sys/constants.ts';
+import { EINTR, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLONESHOT } from './sys/constants.ts';
 import { Epoll } from './sys/epoll.ts';
 import { drainEventFd } from './sys/fd.ts';
 
@@ -50,6 +50,8 @@ export class IoLoop {
   #links: readonly FdLink[] = [];
   /** The link of each watched fd (the epoll token is the fd). */
   readonly #byFd: (FdLink | undefined)[] = [];
+  /** Fds watched for someone else to read (see `notifyReadable`), with whom to tell. */
+  readonly #notify = new Map<number, (fd: number) => void>();
   readonly #batch: RxBatch;
   readonly #budget: number;
   readonly #wakeFd: number;
@@ -81,6 +83,8 @@ export class IoLoop {
   add(link: FdLink): void {
     if (this.#links.includes(link)) return;
     this.#epoll.add(link.fd, EPOLLIN, link.fd);
+    // The number may have been a notify fd's before it was closed.
+    this.#notify.delete(link.fd);
     this.#links = [...this.#links, link];
     this.#byFd[link.fd] = link;
   }
@@ -94,6 +98,32 @@ export class IoLoop {
     this.#epoll.remove(link.fd);
     this.#links = this.#links.filter((l) => l !== link);
     if (this.#byFd[link.fd] === link) this.#byFd[link.fd] = undefined;
+  }
+
+  /**
+   * Tells `onReady` (from inside a round) when `fd` has something to read, once: the
+   * loop never reads it, and reports it again only after `rearm(fd)`. For fds another
+   * thread reads, such as the daemon's rtnetlink sockets, so that it hears of events at
+   * once without polling them on a timer. A fd already ready is reported at the next
+   * wait. Closing the fd is enough to forget it (epoll drops closed files).
+   * @throws {SyscallError} when epoll refuses the fd (EBADF).
+   */
+  notifyReadable(fd: number, onReady: (fd: number) => void): void {
+    const events = EPOLLIN | EPOLLONESHOT;
+    // A number seen before belonged to a fd since closed (epoll forgot it) or is this
+    // one again: ADD first, MOD when epoll still has it.
+    try {
+      this.#epoll.add(fd, events, fd);
+    } catch {
+      this.#epoll.modify(fd, events, fd);
+    }
+    this.#notify.set(fd, onReady);
+  }
+
+  /** Arms a `notifyReadable` fd again after its reader has drained it. */
+  rearm(fd: number): void {
+    if (!this.#notify.has(fd)) return;
+    this.#epoll.modify(fd, EPOLLIN | EPOLLONESHOT, fd);
   }
 
   /** Runs after the wake eventfd fired and was drained: pull control messages here. */
@@ -135,7 +165,10 @@ export class IoLoop {
       }
       // Removed earlier in this round (a receiver or a failure): skip.
       const link = this.#byFd[fd];
-      if (link === undefined) continue;
+      if (link === undefined) {
+        this.#notify.get(fd)?.(fd);
+        continue;
+      }
       const ev = ep.events(i);
       if ((ev & EPOLLIN) !== 0) this.#serve(link);
       if ((ev & (EPOLLERR | EPOLLHUP)) !== 0 && this.#byFd[fd] === link) {

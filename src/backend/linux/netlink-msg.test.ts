@@ -7,7 +7,10 @@ import {
   parseNetlink,
   parseNflogPacket,
   parseRtnl,
+  NFPROTO_NETDEV,
+  nftSetElemBatch,
   RTM_GETADDR,
+  rtmLocalRoute,
   rtnlDumpRequest,
 } from './netlink-msg.ts';
 import { hex } from '../../wire/bytes.ts';
@@ -72,4 +75,94 @@ test('arbitrary bytes never throw in any parser', () => {
     }),
     { numRuns: 2000 },
   );
+});
+
+test('nftSetElemBatch: the batch `nft add element netdev t v4 { 10.0.0.1 }` sends', () => {
+  const got = nftSetElemBatch(1, NFPROTO_NETDEV, 't', 'v4', [new Uint8Array([10, 0, 0, 1])], true);
+  const want = hex(
+    // NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, seq 1; nfgenmsg res_id = NFNL_SUBSYS_NFTABLES (be)
+    '14000000' +
+      '1000' +
+      '0100' +
+      '01000000' +
+      '00000000' +
+      '0000000a' +
+      // NFT_MSG_NEWSETELEM (10 << 8 | 12), REQUEST|ACK|CREATE, seq 2; family NFPROTO_NETDEV
+      '38000000' +
+      '0c0a' +
+      '0504' +
+      '02000000' +
+      '00000000' +
+      '05000000' +
+      // NFTA_SET_ELEM_LIST_TABLE "t", NFTA_SET_ELEM_LIST_SET "v4" (NUL-terminated, padded)
+      '06000100' +
+      '74000000' +
+      '07000200' +
+      '76340000' +
+      // NFTA_SET_ELEM_LIST_ELEMENTS > NFTA_LIST_ELEM > NFTA_SET_ELEM_KEY (all NLA_F_NESTED)
+      '14000380' +
+      '10000180' +
+      '0c000180' +
+      // > NFTA_DATA_VALUE 10.0.0.1
+      '08000100' +
+      '0a000001' +
+      // NFNL_MSG_BATCH_END, seq 3
+      '14000000' +
+      '1100' +
+      '0100' +
+      '03000000' +
+      '00000000' +
+      '0000000a',
+  );
+  assert.deepEqual(got, want);
+  // Deleting: NFT_MSG_DELSETELEM, no NLM_F_CREATE; several keys in one message.
+  const del = nftSetElemBatch(
+    9,
+    NFPROTO_NETDEV,
+    't',
+    'v6',
+    [new Uint8Array(16), new Uint8Array(16)],
+    false,
+  );
+  const { msgs, bad } = parseNetlink(del);
+  assert.equal(bad, false);
+  assert.deepEqual(
+    msgs.map((m) => [m.type, m.flags, m.seq]),
+    [
+      [0x10, 0x1, 9],
+      [0x0a0e, 0x5, 10],
+      [0x11, 0x1, 11],
+    ],
+  );
+});
+
+test('rtmLocalRoute: `ip route replace local 10.0.0.1 dev #3 table local proto static`', () => {
+  assert.deepEqual(
+    rtmLocalRoute(7, true, new Uint8Array([10, 0, 0, 1]), 3),
+    hex(
+      // RTM_NEWROUTE, REQUEST|ACK|CREATE|REPLACE, seq 7
+      '2c000000' +
+        '1800' +
+        '0505' +
+        '07000000' +
+        '00000000' +
+        // rtmsg: AF_INET /32, table local, RTPROT_STATIC, RT_SCOPE_HOST, RTN_LOCAL
+        '02200000' +
+        'ff04fe02' +
+        '00000000' +
+        // RTA_DST 10.0.0.1, RTA_OIF 3
+        '08000100' +
+        '0a000001' +
+        '08000400' +
+        '03000000',
+    ),
+  );
+  const del = rtmLocalRoute(8, false, new Uint8Array(16), 3);
+  const { msgs } = parseNetlink(del);
+  assert.deepEqual(
+    msgs.map((m) => [m.type, m.flags, m.seq]),
+    [[25, 0x5, 8]],
+  );
+  // AF_INET6 /128
+  assert.deepEqual([del[16], del[17]], [10, 128]);
 });

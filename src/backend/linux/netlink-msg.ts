@@ -225,39 +225,24 @@ export function nflogConfig(
   copyRange = 0xffff,
 ): Uint8Array {
   const attrs: Uint8Array[] = [];
-  const attr = (type: number, body: Uint8Array): void => {
-    const a = new Uint8Array(align4(4 + body.length));
-    const v = new DataView(a.buffer);
-    v.setUint16(0, 4 + body.length, true);
-    v.setUint16(2, type, true);
-    a.set(body, 4);
-    attrs.push(a);
-  };
-  if (command !== 0) attr(NFULA_CFG_CMD, new Uint8Array([command]));
+  if (command !== 0) attrs.push(nlAttr(NFULA_CFG_CMD, new Uint8Array([command])));
   else {
     const mode = new Uint8Array(6);
     new DataView(mode.buffer).setUint32(0, copyRange, false);
     mode[4] = NFULNL_COPY_PACKET;
-    attr(NFULA_CFG_MODE, mode);
+    attrs.push(nlAttr(NFULA_CFG_MODE, mode));
     const q = new Uint8Array(4);
     new DataView(q.buffer).setUint32(0, 1, false);
-    attr(NFULA_CFG_QTHRESH, q);
+    attrs.push(nlAttr(NFULA_CFG_QTHRESH, q));
   }
-  const len = NLMSG_HDRLEN + 4 + attrs.reduce((n, a) => n + a.length, 0);
-  const b = new Uint8Array(len);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, len, true);
-  v.setUint16(4, (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG, true);
-  v.setUint16(6, NLM_F_REQUEST | NLM_F_ACK, true);
-  v.setUint32(8, seq >>> 0, true);
-  // struct nfgenmsg: family AF_UNSPEC, version NFNETLINK_V0, res_id (big endian) = group.
-  v.setUint16(NLMSG_HDRLEN + 2, group, false);
-  let o = NLMSG_HDRLEN + 4;
-  for (const a of attrs) {
-    b.set(a, o);
-    o += a.length;
-  }
-  return b;
+  // struct nfgenmsg: family AF_UNSPEC, res_id = the group.
+  return nlMessage(
+    (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG,
+    NLM_F_REQUEST | NLM_F_ACK,
+    seq,
+    nfgenmsg(0, group),
+    attrs,
+  );
 }
 
 /** One packet handed over by nfnetlink_log. */
@@ -294,4 +279,168 @@ export function parseNflogPacket(msg: NlMsg): NflogPacket | null {
     indev: indev !== undefined && indev.length >= 4 ? u32be(indev) : 0,
     hwaddr,
   };
+}
+
+// ---------------------------------------------------------------- building requests
+
+/** A netlink attribute (struct nlattr, padded to 4 bytes) holding `body`. */
+function nlAttr(type: number, body: Uint8Array): Uint8Array {
+  const a = new Uint8Array(align4(4 + body.length));
+  const v = new DataView(a.buffer);
+  v.setUint16(0, 4 + body.length, true);
+  v.setUint16(2, type, true);
+  a.set(body, 4);
+  return a;
+}
+
+/** NLA_F_NESTED: nf_tables parses nested attributes strictly and wants the flag. */
+const NLA_F_NESTED = 0x8000;
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function nlNest(type: number, children: readonly Uint8Array[]): Uint8Array {
+  return nlAttr(type | NLA_F_NESTED, concat(children));
+}
+
+function nlString(type: number, s: string): Uint8Array {
+  return nlAttr(type, new TextEncoder().encode(`${s}\0`));
+}
+
+/** One netlink message: header, a fixed-size family header, then attributes. */
+function nlMessage(
+  type: number,
+  flags: number,
+  seq: number,
+  head: Uint8Array,
+  attrs: readonly Uint8Array[],
+): Uint8Array {
+  const body = concat([head, ...attrs]);
+  const b = new Uint8Array(NLMSG_HDRLEN + body.length);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, b.length, true);
+  v.setUint16(4, type, true);
+  v.setUint16(6, flags, true);
+  v.setUint32(8, seq >>> 0, true);
+  b.set(body, NLMSG_HDRLEN);
+  return b;
+}
+
+export const NLM_F_REPLACE = 0x100;
+export const NLM_F_CREATE = 0x400;
+
+// nf_tables (include/uapi/linux/netfilter/nfnetlink.h, nf_tables.h).
+export const NFNL_SUBSYS_NFTABLES = 10;
+const NFNL_MSG_BATCH_BEGIN = 0x10;
+const NFNL_MSG_BATCH_END = 0x11;
+const NFT_MSG_NEWSETELEM = 12;
+const NFT_MSG_DELSETELEM = 14;
+const NFTA_SET_ELEM_LIST_TABLE = 1;
+const NFTA_SET_ELEM_LIST_SET = 2;
+const NFTA_SET_ELEM_LIST_ELEMENTS = 3;
+const NFTA_LIST_ELEM = 1;
+const NFTA_SET_ELEM_KEY = 1;
+const NFTA_DATA_VALUE = 1;
+/** nfgenmsg families of nf_tables tables (NFPROTO_*). */
+export const NFPROTO_INET = 1;
+export const NFPROTO_NETDEV = 5;
+
+/** struct nfgenmsg: family, version NFNETLINK_V0, res_id (big endian). */
+function nfgenmsg(family: number, resId: number): Uint8Array {
+  const h = new Uint8Array(4);
+  h[0] = family;
+  new DataView(h.buffer).setUint16(2, resId, false);
+  return h;
+}
+
+/**
+ * An nf_tables transaction that adds `keys` to (or deletes them from) set `set` of
+ * table `table` — what `nft add element FAMILY TABLE SET { … }` sends: a batch begin,
+ * one NEWSETELEM/DELSETELEM with a key per element (the address in network order),
+ * a batch end; messages numbered from `seq`. Adding an element that is there already
+ * is no error (no NLM_F_EXCL); deleting a missing one is ENOENT.
+ */
+export function nftSetElemBatch(
+  seq: number,
+  family: number,
+  table: string,
+  set: string,
+  keys: readonly Uint8Array[],
+  add: boolean,
+): Uint8Array {
+  const begin = nlMessage(
+    NFNL_MSG_BATCH_BEGIN,
+    NLM_F_REQUEST,
+    seq,
+    nfgenmsg(0, NFNL_SUBSYS_NFTABLES),
+    [],
+  );
+  const elements = keys.map((k) =>
+    nlNest(NFTA_LIST_ELEM, [nlNest(NFTA_SET_ELEM_KEY, [nlAttr(NFTA_DATA_VALUE, k)])]),
+  );
+  const op = add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM;
+  const msg = nlMessage(
+    (NFNL_SUBSYS_NFTABLES << 8) | op,
+    NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE : 0),
+    seq + 1,
+    nfgenmsg(family, 0),
+    [
+      nlString(NFTA_SET_ELEM_LIST_TABLE, table),
+      nlString(NFTA_SET_ELEM_LIST_SET, set),
+      nlNest(NFTA_SET_ELEM_LIST_ELEMENTS, elements),
+    ],
+  );
+  const end = nlMessage(
+    NFNL_MSG_BATCH_END,
+    NLM_F_REQUEST,
+    seq + 2,
+    nfgenmsg(0, NFNL_SUBSYS_NFTABLES),
+    [],
+  );
+  return concat([begin, msg, end]);
+}
+
+export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
+const RTA_DST = 1;
+const RTA_OIF = 4;
+const RT_TABLE_LOCAL = 255;
+const RTPROT_STATIC = 4;
+const RT_SCOPE_HOST = 254;
+const RTN_LOCAL = 2;
+
+/**
+ * `ip route replace|del local ADDR dev OIF table local proto static`: a host route of
+ * type local for `addr` (4 or 16 bytes, network order) in the local table.
+ */
+export function rtmLocalRoute(
+  seq: number,
+  add: boolean,
+  addr: Uint8Array,
+  oif: number,
+): Uint8Array {
+  const v4 = addr.length === 4;
+  const rtm = new Uint8Array(12);
+  rtm[0] = v4 ? 2 : 10;
+  rtm[1] = v4 ? 32 : 128;
+  rtm[4] = RT_TABLE_LOCAL;
+  rtm[5] = RTPROT_STATIC;
+  rtm[6] = RT_SCOPE_HOST;
+  rtm[7] = RTN_LOCAL;
+  const oifBytes = new Uint8Array(4);
+  new DataView(oifBytes.buffer).setUint32(0, oif, true);
+  return nlMessage(
+    add ? RTM_NEWROUTE : RTM_DELROUTE,
+    NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_REPLACE : 0),
+    seq,
+    rtm,
+    [nlAttr(RTA_DST, addr), nlAttr(RTA_OIF, oifBytes)],
+  );
 }

@@ -116,7 +116,10 @@ export const POLLFD_SIZE = 8;
 export const EPOLL_CLOEXEC = 0o2000000;
 export const EPOLL_CTL_ADD = 1;
 export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
 export const EPOLLIN = 0x001;
+/** Report once, then stay disarmed until EPOLL_CTL_MOD arms the fd again. */
+export const EPOLLONESHOT = 1 << 30;
 export const EPOLLERR = 0x008;
 export const EPOLLHUP = 0x010;
 

@@ -7,7 +7,7 @@
 // i386, naturally aligned (16 bytes, data at 8) elsewhere. Only the low 32 bits of
 // `data` are used: the caller's token (the loop uses the fd itself).
 
-import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL } from './constants.ts';
+import { EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } from './constants.ts';
 import { check } from './errors.ts';
 import { errno, libc } from './libc.ts';
 
@@ -40,10 +40,23 @@ export class Epoll {
    * @throws {SyscallError} EEXIST when already watched, EBADF, EPERM (a regular file).
    */
   add(fd: number, events: number, token: number): void {
-    this.#ctlView.setUint32(0, events, true);
+    this.#control(EPOLL_CTL_ADD, fd, events, token, 'epoll_ctl ADD');
+  }
+
+  /**
+   * Changes what `fd` is watched for; with EPOLLONESHOT this arms it again, and a fd
+   * already ready is reported at the next wait.
+   * @throws {SyscallError} ENOENT when not watched, EBADF.
+   */
+  modify(fd: number, events: number, token: number): void {
+    this.#control(EPOLL_CTL_MOD, fd, events, token, 'epoll_ctl MOD');
+  }
+
+  #control(op: number, fd: number, events: number, token: number, what: string): void {
+    this.#ctlView.setUint32(0, events >>> 0, true);
     this.#ctlView.setUint32(DATA_AT, token >>> 0, true);
     this.#ctlView.setUint32(DATA_AT + 4, 0, true);
-    check(libc().epollCtl(this.fd, EPOLL_CTL_ADD, fd, this.#ctl), 'epoll_ctl ADD');
+    check(libc().epollCtl(this.fd, op, fd, this.#ctl), what);
   }
 
   /**
