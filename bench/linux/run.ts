@@ -12,6 +12,8 @@
 //                 must not grow with the number of slaves
 //   daemon-up     `ipvlan daemon`: an L2 slave ↔ the upstream through the master
 //   restart       `kill -9` of the daemon and a new one: time to the first reply
+//   first-ping    `ip addr add; ip link set up` on two new slaves, then at once one ping:
+//                 how often its first packet makes it (the daemon learns by events)
 //
 // Root only (prints why and exits 0 otherwise). Everything lives in namespaces named
 // lxd-<pid>-…, addresses 10.231.9.0/24; all are deleted at the end, also on failure.
@@ -357,6 +359,50 @@ async function restartOnce(): Promise<number> {
   }
 }
 
+/**
+ * Pairs of new L2 slaves configured with `ip addr add; ip link set up`, then at once
+ * `ping -c 1 -W 1` between them: how many of `pairs` replied to that first packet (a
+ * miss means the daemon had not applied the address or up state yet: ARP retries 1 s
+ * later).
+ */
+async function firstPings(pairs: number): Promise<number> {
+  const box = new Sandbox();
+  let d: DaemonProc | undefined;
+  try {
+    const home = await daemonHome(box, UP_ADDR);
+    d = home.d;
+    let ok = 0;
+    for (let k = 0; k < pairs; k++) {
+      const ns = [box.addNetns(`f${k}a`), box.addNetns(`f${k}b`)];
+      const names = [box.ifName(`f${k}a`), box.ifName(`f${k}b`)];
+      const addrs = [`10.231.10.${2 * k + 1}`, `10.231.10.${2 * k + 2}`];
+      for (let i = 0; i < 2; i++)
+        d.linkOk(
+          'add',
+          'link',
+          home.master,
+          'name',
+          names[i] as string,
+          'type',
+          'ipvlan',
+          'netns',
+          ns[i] as string,
+        );
+      for (let i = 0; i < 2; i++) {
+        box.ip(ns[i] as string, 'addr', 'add', `${addrs[i]}/24`, 'dev', names[i] as string);
+        box.ip(ns[i] as string, 'link', 'set', names[i] as string, 'up');
+      }
+      const r = box.exec(ns[0] as string, ['ping', '-c', '1', '-W', '1', addrs[1] as string]);
+      if (r.status === 0) ok++;
+    }
+    return ok;
+  } finally {
+    await d?.stop();
+    box.cleanup();
+    d?.cleanup();
+  }
+}
+
 async function stopProc(p: ChildProcess | undefined): Promise<void> {
   if (p === undefined || p.exitCode !== null) return;
   const exited = new Promise<void>((r) => p.once('exit', () => r()));
@@ -418,6 +464,13 @@ async function main(): Promise<void> {
       }
     }
     report(variants, tcpRuns, pingRuns, busyRuns);
+    if (ONLY.length === 0 || ONLY.includes('first-ping')) {
+      const pairs = 10 * REPS;
+      const ok = await firstPings(pairs);
+      console.log(
+        `\nfirst ping right after ip addr add; ip link set up (${fromWhat()}): ${ok} of ${pairs} answered`,
+      );
+    }
     if (ONLY.length === 0 || ONLY.includes('restart')) {
       const times: number[] = [];
       for (let rep = 1; rep <= REPS; rep++) {
