@@ -103,16 +103,7 @@ export const PACKET_MR_ALLMULTI = 2;
 /** sizeof(struct sockaddr_ll). */
 export const SOCKADDR_LL_SIZE = 20;
 
-/** poll(2) events (asm-generic/poll.h). */
-export const POLLIN = 0x001;
-export const POLLOUT = 0x004;
-export const POLLERR = 0x008;
-export const POLLHUP = 0x010;
-export const POLLNVAL = 0x020;
-/** sizeof(struct pollfd): int fd, short events, short revents. */
-export const POLLFD_SIZE = 8;
-
-/** epoll(7): epoll_create1 flag, epoll_ctl ops; the event bits equal POLLIN/ERR/HUP. */
+/** epoll(7): epoll_create1 flag, epoll_ctl ops, event bits (asm-generic/poll.h values). */
 export const EPOLL_CLOEXEC = 0o2000000;
 export const EPOLL_CTL_ADD = 1;
 export const EPOLL_CTL_DEL = 2;

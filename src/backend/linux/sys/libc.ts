@@ -25,8 +25,6 @@ export interface Libc {
   readonly readv: CFunction<[fd: number, iov: readonly IoVec[], iovcnt: number]>;
   /** ssize_t writev(int fd, const struct iovec *iov, int iovcnt) */
   readonly writev: CFunction<[fd: number, iov: readonly IoVec[], iovcnt: number]>;
-  /** int poll(struct pollfd *fds, nfds_t nfds, int timeout) */
-  readonly poll: CFunction<[fds: Uint8Array, nfds: number, timeoutMs: number]>;
   /** int ioctl(int fd, unsigned long request, void *arg): declared non-variadic on purpose. */
   readonly ioctl: CFunction<[fd: number, request: number, arg: Uint8Array]>;
   /** int ioctl(int fd, unsigned long request, unsigned long arg): the by-value form. */
@@ -92,7 +90,6 @@ function load(): Libc {
     writev: lib.func('writev', 'long', ['int', koffi.pointer(iovec), 'int']) as CFunction<
       [number, readonly IoVec[], number]
     >,
-    poll: f('int poll(void *fds, unsigned long nfds, int timeout)'),
     ioctl: f('int ioctl(int fd, unsigned long request, void *arg)'),
     ioctlValue: f('int ioctl(int fd, unsigned long request, unsigned long arg)'),
     socket: f('int socket(int domain, int type, int protocol)'),
