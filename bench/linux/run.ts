@@ -193,35 +193,12 @@ const VARIANTS: readonly Variant[] = [
   {
     name: 'daemon',
     what: 'ipvlan daemon L2 slave↔slave',
-    setup: async (box) => {
-      const { a, b } = endpoints(box);
-      const { d, master } = await daemonHome(box, UP_ADDR);
-      const sa = box.ifName('sa');
-      const sb = box.ifName('sb');
-      d.linkOk('add', 'link', master, 'name', sa, 'type', 'ipvlan', 'mode', 'l2', 'netns', a);
-      d.linkOk('add', 'link', master, 'name', sb, 'type', 'ipvlan', 'mode', 'l2', 'netns', b);
-      addrUp(box, a, sa, A_ADDR);
-      addrUp(box, b, sb, B_ADDR);
-      return { box, a, b, ...(d.proc === null ? {} : { proc: d.proc }) };
-    },
+    setup: (box) => daemonSlavePair(box, 0),
   },
   {
     name: 'daemon-many',
-    what: 'ipvlan daemon, 2 of 152 slaves busy',
-    setup: async (box) => {
-      const { a, b } = endpoints(box);
-      const { d, master } = await daemonHome(box, UP_ADDR);
-      // Idle slaves stay in the daemon's namespace, down: their TAPs are watched all the same.
-      for (let k = 0; k < IDLE_SLAVES; k++)
-        d.linkOk('add', 'link', master, 'name', box.ifName(`i${k}`), 'type', 'ipvlan');
-      const sa = box.ifName('sa');
-      const sb = box.ifName('sb');
-      d.linkOk('add', 'link', master, 'name', sa, 'type', 'ipvlan', 'mode', 'l2', 'netns', a);
-      d.linkOk('add', 'link', master, 'name', sb, 'type', 'ipvlan', 'mode', 'l2', 'netns', b);
-      addrUp(box, a, sa, A_ADDR);
-      addrUp(box, b, sb, B_ADDR);
-      return { box, a, b, ...(d.proc === null ? {} : { proc: d.proc }) };
-    },
+    what: `ipvlan daemon, 2 of ${IDLE_SLAVES + 2} slaves busy`,
+    setup: (box) => daemonSlavePair(box, IDLE_SLAVES),
   },
   {
     name: 'daemon-up',
@@ -236,6 +213,24 @@ const VARIANTS: readonly Variant[] = [
     },
   },
 ];
+
+/**
+ * Two L2 slaves of one daemon, in namespaces a and b, after `idle` more slaves that
+ * stay in the daemon's namespace, down (their TAPs are watched all the same).
+ */
+async function daemonSlavePair(box: Sandbox, idle: number): Promise<Topology> {
+  const { a, b } = endpoints(box);
+  const { d, master } = await daemonHome(box, UP_ADDR);
+  for (let k = 0; k < idle; k++)
+    d.linkOk('add', 'link', master, 'name', box.ifName(`i${k}`), 'type', 'ipvlan');
+  const sa = box.ifName('sa');
+  const sb = box.ifName('sb');
+  d.linkOk('add', 'link', master, 'name', sa, 'type', 'ipvlan', 'mode', 'l2', 'netns', a);
+  d.linkOk('add', 'link', master, 'name', sb, 'type', 'ipvlan', 'mode', 'l2', 'netns', b);
+  addrUp(box, a, sa, A_ADDR);
+  addrUp(box, b, sb, B_ADDR);
+  return { box, a, b, ...(d.proc === null ? {} : { proc: d.proc }) };
+}
 
 /** A daemon in namespace h whose master veth leads to `up`, which holds `upAddr`. */
 async function daemonHome(
