@@ -6,7 +6,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Run, Sandbox } from './netns.ts';
+import { Sandbox, sweepStale } from './netns.ts';
+import type { Run } from './netns.ts';
 
 const BIN = new URL('../../bin/ipvlan.js', import.meta.url).pathname;
 
@@ -124,4 +125,108 @@ export async function waitFor(cond: () => boolean, ms = 5000): Promise<boolean> 
     await new Promise((r) => setTimeout(r, 100));
   }
   return cond();
+}
+
+/** How one master port is wired: see `addUplink`. */
+export interface UplinkOptions {
+  /** Address(es) with prefix length on the upstream's end; IPv6 ones get `nodad`. */
+  readonly upstreamAddr?: string | readonly string[];
+  /** An address with prefix length on the master itself (the host's own); IPv6 gets `nodad`. */
+  readonly hostAddr?: string;
+}
+
+/** A master port: the veth end in the daemon's namespace and its peer in the upstream's. */
+export interface Uplink {
+  readonly upstream: string;
+  readonly master: string;
+  readonly peer: string;
+}
+
+/**
+ * Adds namespace `up<suffix>` playing the upstream router and a veth pair `m<suffix>`
+ * (in `home`, the daemon's master) ↔ `p<suffix>` (in the upstream), both up with their
+ * addresses. IPv6 addresses skip DAD: a tentative address would make the tests' first
+ * pings depend on how long DAD takes.
+ */
+export function addUplink(box: Sandbox, home: string, suffix: string, opts: UplinkOptions): Uplink {
+  const upstream = box.addNetns(`up${suffix}`);
+  const [master, peer] = box.addVeth(`m${suffix}`, home, `p${suffix}`, upstream);
+  const addr = (ns: string, dev: string, a: string): void => {
+    const nodad = a.includes(':') ? ['nodad'] : [];
+    box.ip(ns, 'addr', 'add', a, 'dev', dev, ...nodad);
+  };
+  if (opts.hostAddr !== undefined) addr(home, master, opts.hostAddr);
+  box.ip(home, 'link', 'set', master, 'up');
+  for (const a of [opts.upstreamAddr ?? []].flat()) addr(upstream, peer, a);
+  box.ip(upstream, 'link', 'set', peer, 'up');
+  return { upstream, master, peer };
+}
+
+/** What `startDaemonTopology` builds. */
+export interface DaemonTopologyOptions<R extends string> extends UplinkOptions {
+  /** Roles of the empty namespaces the tests move slaves into (`ns.<role>`). */
+  readonly slaveNamespaces?: readonly R[];
+  /** Environment for the daemon process only (e.g. IPVLAN_WATCH_MS). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** More wiring that must exist before the daemon starts (routes, a second master…). */
+  readonly beforeStart?: (t: DaemonTopology<R>) => void;
+}
+
+/** A running daemon in its sandbox; `stop()` tears all of it down. */
+export interface DaemonTopology<R extends string> extends Uplink {
+  readonly box: Sandbox;
+  readonly d: DaemonProc;
+  /** The daemon's namespace, holding the master. */
+  readonly home: string;
+  /** The slave namespaces by role. */
+  readonly ns: Readonly<Record<R, string>>;
+  /** Stops the daemon, then deletes the namespaces and the state directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The root daemon tests' common topology: a fresh Sandbox (stale ones of crashed runs
+ * swept first), the daemon's "home" namespace with master `m`, the upstream `up` behind
+ * it (`addUplink`), the slave namespaces, then the daemon started in `home`. When any
+ * step fails, what was made is removed before the error is thrown.
+ */
+export async function startDaemonTopology<const R extends string = never>(
+  opts: DaemonTopologyOptions<R>,
+): Promise<DaemonTopology<R>> {
+  sweepStale();
+  const box = new Sandbox();
+  let d: DaemonProc | null = null;
+  const stop = async (): Promise<void> => {
+    await d?.stop();
+    box.cleanup();
+    d?.cleanup();
+  };
+  try {
+    const home = box.addNetns('home');
+    const uplink = addUplink(box, home, '', opts);
+    const ns = {} as Record<R, string>;
+    for (const role of opts.slaveNamespaces ?? []) ns[role] = box.addNetns(role);
+    d = new DaemonProc(box, home);
+    const t: DaemonTopology<R> = { ...uplink, box, d, home, ns, stop };
+    opts.beforeStart?.(t);
+    await withEnv(opts.env ?? {}, () => t.d.start());
+    return t;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Runs `fn` with `env` added to process.env (which spawned children inherit), then restores it. */
+async function withEnv<T>(env: Readonly<Record<string, string>>, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }

@@ -11,8 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { DaemonProc, pingCount, waitFor } from './daemon-helpers.ts';
-import { Sandbox, linuxTestsAvailable, sweepStale } from './netns.ts';
+import { addUplink, pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
+import type { DaemonProc, DaemonTopology } from './daemon-helpers.ts';
+import { linuxTestsAvailable } from './netns.ts';
+import type { Sandbox } from './netns.ts';
 
 const skip = !linuxTestsAvailable();
 
@@ -99,6 +101,7 @@ describe(
   'ipvlan daemon, IPv6 in L3/L3S and L3 egress routing (root, real namespaces)',
   { skip },
   () => {
+    let t: DaemonTopology<'ns0' | 'ns1' | 'ns2'> | undefined;
     let box: Sandbox;
     let d: DaemonProc;
     let home: string;
@@ -114,49 +117,36 @@ describe(
     let s2: string;
 
     before(async () => {
-      sweepStale();
-      box = new Sandbox();
-      home = box.addNetns('home');
-      upstream = box.addNetns('up');
-      upstream2 = box.addNetns('up2');
-      ns0 = box.addNetns('ns0');
-      ns1 = box.addNetns('ns1');
-      ns2 = box.addNetns('ns2');
-      let peer: string;
-      [master, peer] = box.addVeth('m', home, 'p', upstream);
-      box.ip(home, 'addr', 'add', `${HOST6}/64`, 'dev', master, 'nodad');
-      box.ip(home, 'link', 'set', master, 'up');
-      box.ip(upstream, 'addr', 'add', `${UP6}/64`, 'dev', peer, 'nodad');
-      box.ip(upstream, 'link', 'set', peer, 'up');
-      // The slaves answer no ND in L3 (NOARP) and the master has no proxy NDP (RX-L3-4):
-      // the upstream reaches their prefix through the host's address.
-      box.ip(upstream, '-6', 'route', 'add', 'fd00:231:43::/64', 'via', HOST6);
-      let peer2: string;
-      [master2, peer2] = box.addVeth('m2', home, 'p2', upstream2);
-      box.ip(home, 'link', 'set', master2, 'up');
-      box.ip(upstream2, 'addr', 'add', `${UP2}/24`, 'dev', peer2);
-      box.ip(upstream2, 'addr', 'add', `${UP2V6}/64`, 'dev', peer2, 'nodad');
-      box.ip(upstream2, 'link', 'set', peer2, 'up');
-      // The host's default routes go through another device (a veth looped inside the
-      // host; this kernel has no dummy driver): they must not qualify for L3 egress
-      // pinned to a master (TX-L3-4; checked with the oracle, kernel ipvlan over a dummy).
-      const [other, otherPeer] = box.addVeth('x', home, 'y', home);
-      box.ip(home, 'link', 'set', otherPeer, 'up');
-      box.ip(home, 'link', 'set', other, 'up');
-      box.ip(home, 'route', 'add', 'default', 'dev', other);
-      box.ip(home, '-6', 'route', 'add', 'default', 'dev', other);
+      t = await startDaemonTopology({
+        upstreamAddr: `${UP6}/64`,
+        hostAddr: `${HOST6}/64`,
+        slaveNamespaces: ['ns0', 'ns1', 'ns2'],
+        beforeStart: ({ box, home, upstream }) => {
+          // The slaves answer no ND in L3 (NOARP) and the master has no proxy NDP
+          // (RX-L3-4): the upstream reaches their prefix through the host's address.
+          box.ip(upstream, '-6', 'route', 'add', 'fd00:231:43::/64', 'via', HOST6);
+          ({ upstream: upstream2, master: master2 } = addUplink(box, home, '2', {
+            upstreamAddr: [`${UP2}/24`, `${UP2V6}/64`],
+          }));
+          // The host's default routes go through another device (a veth looped inside
+          // the host; this kernel has no dummy driver): they must not qualify for L3
+          // egress pinned to a master (TX-L3-4; checked with the oracle, kernel ipvlan
+          // over a dummy).
+          const [other, otherPeer] = box.addVeth('x', home, 'y', home);
+          box.ip(home, 'link', 'set', otherPeer, 'up');
+          box.ip(home, 'link', 'set', other, 'up');
+          box.ip(home, 'route', 'add', 'default', 'dev', other);
+          box.ip(home, '-6', 'route', 'add', 'default', 'dev', other);
+        },
+      });
+      ({ box, d, home, upstream, master } = t);
+      ({ ns0, ns1, ns2 } = t.ns);
       s0 = box.ifName('s0');
       s1 = box.ifName('s1');
       s2 = box.ifName('s2');
-      d = new DaemonProc(box, home);
-      await d.start();
     });
 
-    after(async () => {
-      await d?.stop();
-      box?.cleanup();
-      d?.cleanup();
-    });
+    after(() => t?.stop());
 
     test('IPv6 in L3: NOARP slaves do no ND; ping -6 slave↔slave, to and from the upstream', () => {
       d.linkOk('add', 'link', master, 'name', s0, 'type', 'ipvlan', 'mode', 'l3', 'netns', ns0);

@@ -8,8 +8,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DaemonProc, pingCount, waitFor } from './daemon-helpers.ts';
-import { Sandbox, linuxTestsAvailable, sweepStale } from './netns.ts';
+import { pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
+import type { DaemonProc, DaemonTopology } from './daemon-helpers.ts';
+import { linuxTestsAvailable } from './netns.ts';
+import type { Sandbox } from './netns.ts';
 
 const skip = !linuxTestsAvailable();
 
@@ -26,6 +28,7 @@ function rxPackets(box: Sandbox, ns: string, dev: string): number {
 }
 
 describe('ipvlan daemon, L3 and L3S (root, real namespaces)', { skip }, () => {
+  let t: DaemonTopology<'ns0' | 'ns1'> | undefined;
   let box: Sandbox;
   let d: DaemonProc;
   let home: string;
@@ -37,31 +40,20 @@ describe('ipvlan daemon, L3 and L3S (root, real namespaces)', { skip }, () => {
   let s1: string;
 
   before(async () => {
-    sweepStale();
-    box = new Sandbox();
-    home = box.addNetns('home');
-    upstream = box.addNetns('up');
-    ns0 = box.addNetns('ns0');
-    ns1 = box.addNetns('ns1');
-    let peer: string;
-    [master, peer] = box.addVeth('m', home, 'p', upstream);
-    box.ip(home, 'addr', 'add', `${HOST}/24`, 'dev', master);
-    box.ip(home, 'link', 'set', master, 'up');
-    box.ip(upstream, 'addr', 'add', `${UP}/24`, 'dev', peer);
-    box.ip(upstream, 'link', 'set', peer, 'up');
-    // RX-L3-2: the slaves answer no ARP, so the upstream reaches them through the host.
-    box.ip(upstream, 'route', 'add', '10.231.41.0/24', 'via', HOST);
+    t = await startDaemonTopology({
+      upstreamAddr: `${UP}/24`,
+      hostAddr: `${HOST}/24`,
+      slaveNamespaces: ['ns0', 'ns1'],
+      // RX-L3-2: the slaves answer no ARP, so the upstream reaches them through the host.
+      beforeStart: (t) => t.box.ip(t.upstream, 'route', 'add', '10.231.41.0/24', 'via', HOST),
+    });
+    ({ box, d, home, upstream, master } = t);
+    ({ ns0, ns1 } = t.ns);
     s0 = box.ifName('s0');
     s1 = box.ifName('s1');
-    d = new DaemonProc(box, home);
-    await d.start();
   });
 
-  after(async () => {
-    await d?.stop();
-    box?.cleanup();
-    d?.cleanup();
-  });
+  after(() => t?.stop());
 
   test('the seed example in L3: NOARP slaves, ping slave↔slave, to and from the upstream', async () => {
     // No `mode`: the kernel's default, L3 (LC-8).

@@ -8,8 +8,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DaemonProc, pingCount, waitFor } from './daemon-helpers.ts';
-import { Sandbox, linuxTestsAvailable, sweepStale } from './netns.ts';
+import { pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
+import type { DaemonProc, DaemonTopology } from './daemon-helpers.ts';
+import { linuxTestsAvailable } from './netns.ts';
+import type { Sandbox } from './netns.ts';
 
 const skip = !linuxTestsAvailable();
 
@@ -29,6 +31,7 @@ function flagsOf(show: string): string {
 }
 
 describe('ipvlan daemon follows the real master (root, real namespaces)', { skip }, () => {
+  let t: DaemonTopology<'ns0' | 'ns1'> | undefined;
   let box: Sandbox;
   let d: DaemonProc;
   let home: string;
@@ -46,20 +49,11 @@ describe('ipvlan daemon follows the real master (root, real namespaces)', { skip
   const engineMtu = (dev: string): number => mtuOf(d.linkOk('show', dev));
 
   before(async () => {
-    sweepStale();
-    box = new Sandbox();
-    home = box.addNetns('home');
-    upstream = box.addNetns('up');
-    ns0 = box.addNetns('ns0');
-    ns1 = box.addNetns('ns1');
-    [master, peer] = box.addVeth('m', home, 'p', upstream);
-    box.ip(home, 'link', 'set', master, 'up');
-    box.ip(upstream, 'addr', 'add', `${UP}/24`, 'dev', peer);
-    box.ip(upstream, 'link', 'set', peer, 'up');
+    t = await startDaemonTopology({ upstreamAddr: `${UP}/24`, slaveNamespaces: ['ns0', 'ns1'] });
+    ({ box, d, home, upstream, master, peer } = t);
+    ({ ns0, ns1 } = t.ns);
     s0 = box.ifName('s0');
     s1 = box.ifName('s1');
-    d = new DaemonProc(box, home);
-    await d.start();
     for (const [ns, dev, addr] of [
       [ns0, s0, S0],
       [ns1, s1, S1],
@@ -71,11 +65,7 @@ describe('ipvlan daemon follows the real master (root, real namespaces)', { skip
     assert.ok(pingCount(box, ns0, S1, 1, 5) >= 1, 'slave → slave before any change');
   });
 
-  after(async () => {
-    await d?.stop();
-    box?.cleanup();
-    d?.cleanup();
-  });
+  after(() => t?.stop());
 
   test("a master MTU change overwrites every slave's MTU, a custom one included (MTU-3)", async () => {
     // A custom slave MTU first (MTU-2): the engine's slave takes the TAP's.

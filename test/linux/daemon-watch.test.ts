@@ -9,40 +9,25 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DaemonProc } from './daemon-helpers.ts';
-import { Sandbox, linuxTestsAvailable, sweepStale } from './netns.ts';
+import { startDaemonTopology } from './daemon-helpers.ts';
+import type { DaemonProc, DaemonTopology } from './daemon-helpers.ts';
+import { linuxTestsAvailable } from './netns.ts';
+import type { Sandbox } from './netns.ts';
 
 const skip = !linuxTestsAvailable();
 
 describe('ipvlan daemon, rtnetlink events (root, real namespaces)', { skip }, () => {
+  let t: DaemonTopology<never> | undefined;
   let box: Sandbox;
   let d: DaemonProc;
-  let home: string;
   let master: string;
 
   before(async () => {
-    sweepStale();
-    box = new Sandbox();
-    home = box.addNetns('home');
-    const upstream = box.addNetns('up');
-    let peer: string;
-    [master, peer] = box.addVeth('m', home, 'p', upstream);
-    box.ip(home, 'link', 'set', master, 'up');
-    box.ip(upstream, 'link', 'set', peer, 'up');
-    d = new DaemonProc(box, home);
-    process.env['IPVLAN_WATCH_MS'] = String(10 * 60_000);
-    try {
-      await d.start();
-    } finally {
-      delete process.env['IPVLAN_WATCH_MS'];
-    }
+    t = await startDaemonTopology({ env: { IPVLAN_WATCH_MS: String(10 * 60_000) } });
+    ({ box, d, master } = t);
   });
 
-  after(async () => {
-    await d?.stop();
-    box?.cleanup();
-    d?.cleanup();
-  });
+  after(() => t?.stop());
 
   /** Up to `tries` single pings of 1 s each; true at the first reply. */
   function reaches(ns: string, dst: string, tries = 5): boolean {

@@ -10,8 +10,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { DaemonProc, pingCount, waitFor } from './daemon-helpers.ts';
-import { Sandbox, linuxTestsAvailable, sweepStale } from './netns.ts';
+import { pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
+import type { DaemonProc, DaemonTopology } from './daemon-helpers.ts';
+import { linuxTestsAvailable } from './netns.ts';
+import type { Sandbox } from './netns.ts';
 
 const skip = !linuxTestsAvailable();
 const haveIperf = spawnSync('sh', ['-c', 'command -v iperf3']).status === 0;
@@ -21,6 +23,7 @@ const S0 = '10.231.30.10';
 const S1 = '10.231.30.11';
 
 describe('ipvlan daemon, L2 (root, real namespaces)', { skip }, () => {
+  let t: DaemonTopology<'ns0' | 'ns1'> | undefined;
   let box: Sandbox;
   let d: DaemonProc;
   let home: string;
@@ -32,28 +35,14 @@ describe('ipvlan daemon, L2 (root, real namespaces)', { skip }, () => {
   let s1: string;
 
   before(async () => {
-    sweepStale();
-    box = new Sandbox();
-    home = box.addNetns('home');
-    upstream = box.addNetns('up');
-    ns0 = box.addNetns('ns0');
-    ns1 = box.addNetns('ns1');
-    let peer: string;
-    [master, peer] = box.addVeth('m', home, 'p', upstream);
-    box.ip(home, 'link', 'set', master, 'up');
-    box.ip(upstream, 'addr', 'add', `${UP}/24`, 'dev', peer);
-    box.ip(upstream, 'link', 'set', peer, 'up');
+    t = await startDaemonTopology({ upstreamAddr: `${UP}/24`, slaveNamespaces: ['ns0', 'ns1'] });
+    ({ box, d, home, upstream, master } = t);
+    ({ ns0, ns1 } = t.ns);
     s0 = box.ifName('s0');
     s1 = box.ifName('s1');
-    d = new DaemonProc(box, home);
-    await d.start();
   });
 
-  after(async () => {
-    await d?.stop();
-    box?.cleanup();
-    d?.cleanup();
-  });
+  after(() => t?.stop());
 
   test('the seed example: link add, then plain iproute2; ping upstream and slave to slave', () => {
     d.linkOk('add', 'link', master, 'name', s0, 'type', 'ipvlan', 'mode', 'l2');
@@ -239,35 +228,24 @@ describe('ipvlan daemon, L2 (root, real namespaces)', { skip }, () => {
 });
 
 describe('ipvlan daemon, VEPA through a hairpin bridge port (root)', { skip }, () => {
-  let box: Sandbox;
-  let d: DaemonProc;
-
-  before(async () => {
-    sweepStale();
-    box = new Sandbox();
-  });
-  after(async () => {
-    await d?.stop();
-    box?.cleanup();
-    d?.cleanup();
-  });
+  let t: DaemonTopology<'ns0' | 'ns1'> | undefined;
+  after(() => t?.stop());
 
   test('vepa: slave to slave goes out and comes back through the upstream hairpin', async () => {
-    const home = box.addNetns('home');
-    const upstream = box.addNetns('up');
-    const ns0 = box.addNetns('ns0');
-    const ns1 = box.addNetns('ns1');
-    const [master, peer] = box.addVeth('m', home, 'p', upstream);
-    const br = box.ifName('br');
-    box.ip(upstream, 'link', 'add', br, 'type', 'bridge');
-    box.ip(upstream, 'link', 'set', peer, 'master', br);
-    box.ip(upstream, 'link', 'set', 'dev', peer, 'type', 'bridge_slave', 'hairpin', 'on');
-    box.ip(upstream, 'addr', 'add', `${UP}/24`, 'dev', br);
-    box.ip(upstream, 'link', 'set', br, 'up');
-    box.ip(upstream, 'link', 'set', peer, 'up');
-    box.ip(home, 'link', 'set', master, 'up');
-    d = new DaemonProc(box, home);
-    await d.start();
+    // The upstream's address is on a bridge whose port towards the master hairpins.
+    t = await startDaemonTopology({
+      slaveNamespaces: ['ns0', 'ns1'],
+      beforeStart: ({ box, upstream, peer }) => {
+        const br = box.ifName('br');
+        box.ip(upstream, 'link', 'add', br, 'type', 'bridge');
+        box.ip(upstream, 'link', 'set', peer, 'master', br);
+        box.ip(upstream, 'link', 'set', 'dev', peer, 'type', 'bridge_slave', 'hairpin', 'on');
+        box.ip(upstream, 'addr', 'add', `${UP}/24`, 'dev', br);
+        box.ip(upstream, 'link', 'set', br, 'up');
+      },
+    });
+    const { box, d, upstream, master, peer } = t;
+    const { ns0, ns1 } = t.ns;
     const s0 = box.ifName('s0');
     const s1 = box.ifName('s1');
     d.linkOk(
