@@ -49,6 +49,8 @@ import {
   IFF_MULTICAST,
 } from '../uapi/if.ts';
 import { IPV4_ANY, Ipv6Addr, MacAddr, parseIp } from '../wire/address.ts';
+import { NDISC_NEIGHBOUR_SOLICITATION } from '../wire/icmpv6.ts';
+import { IPPROTO_ICMPV6 } from '../uapi/rtnetlink.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 
 /** The largest frame the engine builds or copies itself (a GSO super-frame's size). */
@@ -119,6 +121,8 @@ export interface GlueStats {
   spoofedMac: number;
   /** Frames whose virtio_net_hdr the kernel would refuse (DEV_HDR), dropped. */
   badVnetHdr: number;
+  /** DAD probes for an address another slave owns (see onTapBatch), dropped. */
+  dadForeign: number;
   /** Frames shorter than an Ethernet header, dropped. */
   runts: number;
   /** Frames the engine delivered to a slave whose TAP is not attached. */
@@ -166,6 +170,33 @@ interface Attached {
 
 const HDR = 10;
 
+/** fe80::/64 with the modified EUI-64 interface identifier of `mac` (RFC 4291 2.5.1). */
+function eui64LinkLocal(mac: MacAddr): Uint8Array {
+  const m = new Uint8Array(6);
+  mac.writeTo(m, 0);
+  const a = new Uint8Array(16);
+  a[0] = 0xfe;
+  a[1] = 0x80;
+  a.set([(m[0] as number) ^ 2, m[1] as number, m[2] as number, 0xff, 0xfe], 8);
+  a.set(m.subarray(3), 13);
+  return a;
+}
+
+function matchesAt(frame: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (frame[at + i] !== bytes[i]) return false;
+  return true;
+}
+
+/** An ICMPv6 NS from :: in an untagged Ethernet frame at `at` (a DAD probe; target at +48 of L3). */
+function isDadProbe(frame: Uint8Array, at: number, end: number): boolean {
+  const l3 = at + ETH_HLEN;
+  if (end < l3 + 40 + 24 || frame[at + 12] !== 0x86 || frame[at + 13] !== 0xdd) return false;
+  if (frame[l3 + 6] !== IPPROTO_ICMPV6 || frame[l3 + 40] !== NDISC_NEIGHBOUR_SOLICITATION)
+    return false;
+  for (let i = l3 + 8; i < l3 + 24; i++) if (frame[i] !== 0) return false;
+  return true;
+}
+
 export function start(ctx: LoopContext): LoopProgram {
   const kernel = new Kernel({ hostname: 'ipvlan-daemon' });
   ipvlanModuleInit(kernel);
@@ -183,6 +214,7 @@ export function start(ctx: LoopContext): LoopProgram {
   const glue: GlueStats = {
     spoofedMac: 0,
     badVnetHdr: 0,
+    dadForeign: 0,
     runts: 0,
     noTap: 0,
     l3Out: 0,
@@ -286,7 +318,10 @@ export function start(ctx: LoopContext): LoopProgram {
   }
 
   function onTapBatch(dev: NetDevice) {
-    const masterMac = (ipvlanOf(dev)?.phyDev ?? dev).address;
+    const slave = ipvlanOf(dev);
+    const masterMac = (slave?.phyDev ?? dev).address;
+    const port = slave === undefined ? undefined : portOf(slave.phyDev);
+    const sharedLinkLocal = eui64LinkLocal(masterMac);
     return (_link: Link, batch: FrameBatch): void => {
       useBatch(batch);
       for (let i = 0; i < batch.count; i++) {
@@ -305,6 +340,20 @@ export function start(ctx: LoopContext): LoopProgram {
         if (!masterMac.equalsAt(slot, HDR + 6)) {
           glue.spoofedMac++;
           continue;
+        }
+        // A DAD probe (ICMPv6 NS from ::) for an address this slave does not own while
+        // another slave does, or for the link-local address every slave derives from the
+        // shared MAC unless this slave owns it. Kernel ipvlan refuses a second owner before
+        // it can probe (ADDR-1); here the TAP's kernel adds the address, probes, and only
+        // then hears of the refusal, and slaves coming up together probe for the shared
+        // fe80:: address at once. Passed on, such a probe fails the owner's own DAD.
+        if (port !== undefined && isDadProbe(slot, HDR, len)) {
+          const owner = lookupOwner(port, slot.subarray(HDR, len), true);
+          const shared = matchesAt(slot, HDR + ETH_HLEN + 48, sharedLinkLocal);
+          if (owner !== slave && (owner !== undefined || shared)) {
+            glue.dadForeign++;
+            continue;
+          }
         }
         const skb = new SkBuff(slot.subarray(HDR, len), dev);
         skb.gso = vnetIsGso(slot, 0);
@@ -510,6 +559,12 @@ export function start(ctx: LoopContext): LoopProgram {
           // rx handlers, IFF_NO_RX_HANDLER, so the hook is installed directly).
           dev.rxHandler = tapRx;
           dev.rxHandlerData = link;
+          // The slave's multicast list lives on the real TAP, where the engine cannot
+          // see it: the slave takes every group frame (dev_set_allmulti, which also
+          // raises the master's allmulti as ipvlan_change_rx_flags does) and the slave
+          // namespace's own stack drops the groups it did not join. Without this the
+          // driver's filter (MAC-5) would drop IPv6 neighbour solicitations.
+          if (!dev.allmultiOn) kernel.devSetAllmulti(dev, 1);
           byIfindex.set(req.ifindex, { link, dev });
           ctx.loop.add(link);
           return null;

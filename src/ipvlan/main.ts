@@ -7,12 +7,10 @@
 import { ErrnoError } from '../base/errno.ts';
 import {
   ARPHRD_ETHER,
-  IFF_ALLMULTI,
   IFF_BROADCAST,
   IFF_LOOPBACK,
   IFF_MULTICAST,
   IFF_NOARP,
-  IFF_PROMISC,
   IPVLAN_F_PRIVATE,
   IPVLAN_F_VEPA,
   IPVLAN_MODE_L2,
@@ -171,8 +169,8 @@ const slaveOps: NetDeviceOps = {
  */
 function setMulticastFilter(kernel: Kernel, ipvlan: IpvlanDev): void {
   const dev = ipvlan.dev;
-  const flags = dev.displayFlags;
-  if ((flags & (IFF_PROMISC | IFF_ALLMULTI)) !== 0) {
+  // dev->flags, which counts a packet socket's promiscuity and a dev_set_allmulti too.
+  if (dev.promiscOn || dev.allmultiOn) {
     ipvlan.macFilter = null;
   } else {
     const filter = new Set<number>();
@@ -180,7 +178,7 @@ function setMulticastFilter(kernel: Kernel, ipvlan: IpvlanDev): void {
     filter.add(dev.broadcast.key);
     ipvlan.macFilter = filter;
   }
-  const wantAllmulti = (flags & IFF_ALLMULTI) !== 0;
+  const wantAllmulti = dev.allmultiOn;
   if (wantAllmulti !== ipvlan.allmultiOnMaster) {
     kernel.devSetAllmulti(ipvlan.phyDev, wantAllmulti ? 1 : -1);
     ipvlan.allmultiOnMaster = wantAllmulti;

@@ -9,14 +9,7 @@
 // than by a periodic garbage-collection timer (which would keep a world from idling).
 
 import { ErrnoError } from '../base/errno.ts';
-import {
-  ARPHRD_ETHER,
-  ETH_HLEN,
-  IFF_BROADCAST,
-  IFF_LOOPBACK,
-  IFF_MULTICAST,
-  IFF_PROMISC,
-} from '../uapi/if.ts';
+import { ARPHRD_ETHER, ETH_HLEN, IFF_BROADCAST, IFF_LOOPBACK, IFF_MULTICAST } from '../uapi/if.ts';
 import { MacAddr, macKeyAt } from '../wire/address.ts';
 import { VLAN_TAG_LEN } from '../wire/ethernet.ts';
 import type { Kernel, NetdevEvent } from './kernel.ts';
@@ -468,7 +461,7 @@ function brHandleFrame(skb: SkBuff): RxHandlerResult {
   if (br.dev.address.equalsAt(data, 0)) skb.pktType = 'host';
   if (port.flags.learning) br.fdbLearn(data, port);
 
-  let localRcv = ((br.dev.flags | br.dev.gflags) & IFF_PROMISC) !== 0 || br.dev.promiscuity > 0;
+  let localRcv = br.dev.promiscOn;
   if (((data[0] as number) & 1) === 1) {
     // Broadcast and multicast (no snooping querier: flooded) also go up locally.
     localRcv = true;

@@ -243,6 +243,19 @@ export class NetDevice {
     return f;
   }
 
+  /**
+   * IFF_PROMISC as the kernel itself sees it (dev->flags): the user's flag or any
+   * promiscuity count (a bridge port, a packet socket's PACKET_MR_PROMISC).
+   */
+  get promiscOn(): boolean {
+    return this.promiscuity > 0 || ((this.flags | this.gflags) & IFF_PROMISC) !== 0;
+  }
+
+  /** IFF_ALLMULTI as the kernel itself sees it: the user's flag or any allmulti count. */
+  get allmultiOn(): boolean {
+    return this.allmulti > 0 || ((this.flags | this.gflags) & IFF_ALLMULTI) !== 0;
+  }
+
   /** The ifindex shown after `@` (Linux: dev_get_iflink). */
   get iflink(): number {
     if (this.ops.getIflink !== undefined) return this.ops.getIflink(this);

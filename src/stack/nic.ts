@@ -7,7 +7,7 @@
 // only when joined or ALLMULTI, broadcast always (ipvlan relies on it, spec MP-*).
 
 import { ErrnoError } from '../base/errno.ts';
-import { ETH_HLEN, IFF_ALLMULTI, IFF_BROADCAST, IFF_MULTICAST, IFF_PROMISC } from '../uapi/if.ts';
+import { ETH_HLEN, IFF_BROADCAST, IFF_MULTICAST } from '../uapi/if.ts';
 import type { MacAddr } from '../wire/address.ts';
 import { macKeyAt } from '../wire/address.ts';
 import { padEthernetFrame, VLAN_TAG_LEN } from '../wire/ethernet.ts';
@@ -68,14 +68,6 @@ const nicOps: NetDeviceOps = {
   },
 };
 
-function promiscuous(dev: NetDevice): boolean {
-  return dev.promiscuity > 0 || ((dev.flags | dev.gflags) & IFF_PROMISC) !== 0;
-}
-
-function allMulticast(dev: NetDevice): boolean {
-  return dev.allmulti > 0 || ((dev.flags | dev.gflags) & IFF_ALLMULTI) !== 0;
-}
-
 // Linux: a driver's rx path (virtio_net receive_buf → napi_gro_receive), with the
 // MAC's address filter in front of it.
 function nicReceiveFrame(dev: NetDevice, frame: Uint8Array): void {
@@ -109,12 +101,12 @@ function nicReceiveFrame(dev: NetDevice, frame: Uint8Array): void {
   let broadcast = false;
   if (group) {
     broadcast = macKeyAt(frame, 0) === 0xffffffffffff;
-    if (!broadcast && !promiscuous(dev) && !allMulticast(dev) && !hasGroup(dev, frame)) {
+    if (!broadcast && !dev.promiscOn && !dev.allmultiOn && !hasGroup(dev, frame)) {
       // The hardware filter drops it before the OS sees it: no device counter.
       kernel.dropSkb(skb, 'OTHERHOST', 'multicast group not joined');
       return;
     }
-  } else if (!dev.address.equalsAt(frame, 0) && !promiscuous(dev)) {
+  } else if (!dev.address.equalsAt(frame, 0) && !dev.promiscOn) {
     kernel.dropSkb(skb, 'OTHERHOST', 'unicast for another MAC');
     return;
   }

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Lab } from './helpers.ts';
+import { ipvlanOf } from '../../src/ipvlan/main.ts';
 
 const BCAST = '10.0.0.255';
 
@@ -74,3 +75,31 @@ for (const mode of ['l2', 'l3', 'l3s'] as const) {
     );
   });
 }
+
+test('MAC-5: a counted ALLMULTI or promiscuity on a slave (dev->flags, not the user flag) opens its filter; ALLMULTI also counts on the master', async () => {
+  const lab = await Lab.create();
+  await lab.topo(2, 'mode l2');
+  const k = lab.kernel;
+  const slave = lab.dev('ns1', 'ipvl1');
+  const master = lab.dev(null, 'veth0');
+  const ipvlan = ipvlanOf(slave);
+  assert.ok(ipvlan !== undefined);
+  const masterAllmulti = master.allmulti;
+  assert.ok(ipvlan.macFilter !== null, 'an exact filter to begin with');
+  // dev_set_allmulti, as the daemon does for a slave whose TAP's own stack filters.
+  k.devSetAllmulti(slave, 1);
+  assert.equal(ipvlan.macFilter, null);
+  assert.equal(master.allmulti, masterAllmulti + 1);
+  // Not the user's flag: `ip link show` does not print ALLMULTI for it.
+  assert.doesNotMatch((await lab.sh('ip -n ns1 link show ipvl1')).output, /ALLMULTI/);
+  k.devSetAllmulti(slave, -1);
+  assert.ok(ipvlan.macFilter !== null);
+  assert.equal(master.allmulti, masterAllmulti);
+  // A promiscuity count (a packet socket's PACKET_MR_PROMISC) opens the filter too, and
+  // is not passed to the master.
+  k.devSetPromiscuity(slave, 1);
+  assert.equal(ipvlan.macFilter, null);
+  assert.equal(master.allmulti, masterAllmulti);
+  k.devSetPromiscuity(slave, -1);
+  assert.ok(ipvlan.macFilter !== null);
+});
