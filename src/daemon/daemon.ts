@@ -46,6 +46,7 @@ import {
   TAP_DEFAULT_OFFLOADS,
   type Tap,
   TUN_PATH,
+  tunGetIff,
 } from '../backend/linux/sys/tun.ts';
 import type { LinkMsg, LinkSelector, NetnsEntry, NewLinkRequest } from '../rtnl/messages.ts';
 import {
@@ -70,6 +71,7 @@ import {
   ensureStateDir,
   loadState,
   saveState,
+  tapName,
   type DaemonState,
   type SlaveRecord,
 } from './state.ts';
@@ -488,15 +490,23 @@ export class Daemon {
   async #changeLink(req: NewLinkRequest): Promise<void> {
     const slave = req.ifindex === undefined ? undefined : this.#slaveByIfindex(req.ifindex);
     const { netns, ...rest } = req;
+    // The slave's name is its handle here and in the engine, where every slave shares
+    // one namespace (two containers' `eth0` would clash); its TAP is renamed with ip(8)
+    // where it lives, and the watcher follows that (#followRename).
+    if (slave !== undefined && req.ifname !== undefined && req.ifname !== slave.rec.name)
+      throw new ErrnoError(
+        'EOPNOTSUPP',
+        `rename the TAP with ip link set ${tapName(slave.rec)} name ${req.ifname} in its namespace instead`,
+      );
     if (slave !== undefined && netns !== undefined) {
       if (!('name' in netns)) throw new ErrnoError('EOPNOTSUPP', 'netns PID is not supported');
-      moveTap(slave.rec.name, slave.rec.netns, netns.name);
+      moveTap(tapName(slave.rec), slave.rec.netns, netns.name);
       slave.rec.netns = netns.name;
     }
     // Up/down and MTU belong to the real TAP: the watcher carries them to the engine.
     if (slave !== undefined && ((req.change ?? 0) & IFF_UP) !== 0) {
       const up = ((req.flags ?? 0) & IFF_UP) !== 0;
-      const name = slave.rec.name;
+      const name = tapName(slave.rec);
       inNs(slave.rec.netns, () => {
         const f = getIfFlags(name);
         setIfFlags(name, up ? f | IFF_UP : f & ~IFF_UP);
@@ -526,7 +536,7 @@ export class Daemon {
             s.rec.mode = mode;
             s.rec.flags = info.linkinfo.data.flags;
             // ipvlan_set_port_mode: NOARP follows the mode on every slave (MODE-6).
-            if (changed) this.#tapMode(s.fd, s.rec.netns, s.rec.name, mode);
+            if (changed) this.#tapMode(s.fd, s.rec.netns, tapName(s.rec), mode);
           }
         const master = this.#masters.get(slave.rec.master);
         if (master !== undefined) await this.#portMode(master, mode);
@@ -551,7 +561,8 @@ export class Daemon {
       return;
     }
     if (slave === undefined) return;
-    const { name, netns, ifindex } = slave.rec;
+    const { netns, ifindex } = slave.rec;
+    const name = tapName(slave.rec);
     await this.#engine({ op: 'setMtu', ifindex, mtu });
     try {
       inNs(netns, () => setMtu(name, mtu));
@@ -929,10 +940,11 @@ export class Daemon {
   async #follow(slave: Slave): Promise<void> {
     const master = this.#masters.get(slave.rec.master);
     if (master === undefined) return;
+    this.#followRename(slave);
     const w = this.#watches.get(slave.rec.netns);
-    const link = w?.linkByName(slave.rec.name);
+    const link = w?.linkByName(tapName(slave.rec));
     if (w === undefined || link === undefined || link.infoKind !== 'tun') {
-      const found = this.#locate(slave.rec.name, slave.rec.netns, master.mac);
+      const found = this.#locate(tapName(slave.rec), slave.rec.netns, master.mac);
       if (found === undefined) {
         // About a second without the TAP anywhere: its namespace went away with it.
         if (++slave.misses >= 5) await this.#removeSlave(slave, 'its TAP is gone');
@@ -950,6 +962,25 @@ export class Daemon {
     await this.#apply(slave, w);
   }
 
+  /**
+   * A TAP renamed where it lives (`ip link set ipvl0 name eth0` in the container's
+   * namespace) is still this slave: TUNGETIFF on the daemon's own fd names it wherever
+   * it is, so the search below looks for the new name.
+   */
+  #followRename(slave: Slave): void {
+    let now: string;
+    try {
+      now = tunGetIff(slave.fd).name;
+    } catch {
+      return; // Gone: the search below decides.
+    }
+    if (now === '' || now === tapName(slave.rec)) return;
+    if (now === slave.rec.name) delete slave.rec.tap;
+    else slave.rec.tap = now;
+    this.#save();
+    this.#log(`${slave.rec.name}: its TAP is now named ${now}`);
+  }
+
   #closeUnusedWatches(): void {
     const used = new Set<string | null>([null]);
     for (const s of this.#slaves.values()) used.add(s.rec.netns);
@@ -962,7 +993,7 @@ export class Daemon {
 
   /** Carries one TAP's real state (up, MTU, NOARP, addresses) into the engine. */
   async #apply(slave: Slave, w: NsWatch): Promise<void> {
-    const link = w.linkByName(slave.rec.name);
+    const link = w.linkByName(tapName(slave.rec));
     if (link === undefined) return;
     slave.nsIfindex = link.ifindex;
     const ifindex = slave.rec.ifindex;
@@ -982,7 +1013,7 @@ export class Daemon {
     // as an open: NOARP is re-imposed whenever an L3/L3S TAP is up without it.
     if (up && slave.rec.mode !== IPVLAN_MODE_L2 && (link.flags & IFF_NOARP) === 0) {
       try {
-        this.#imposeNoarp(slave.rec.netns, slave.rec.name, slave.rec.mode);
+        this.#imposeNoarp(slave.rec.netns, tapName(slave.rec), slave.rec.mode);
       } catch (err) {
         this.#log(`${slave.rec.name}: cannot set NOARP: ${(err as Error).message}`);
       }
@@ -1121,11 +1152,11 @@ function prepareRestore(
     } catch (err) {
       return none(`master ${rec.master}: ${(err as Error).message}`);
     }
-    const where = locateTap(rec.name, rec.netns, mac, watch);
+    const where = locateTap(tapName(rec), rec.netns, mac, watch);
     if (where === undefined) return none('its TAP no longer exists');
     try {
       const tap = inNs(where.ns, () =>
-        openTap({ name: rec.name, offloads: tapOffloads(rec.mode) }),
+        openTap({ name: tapName(rec), offloads: tapOffloads(rec.mode) }),
       );
       return { rec, tap, why: '', ns: where.ns, nsIfindex: where.link.ifindex };
     } catch (err) {

@@ -37,6 +37,17 @@ export interface SlaveRecord {
   netns: string | null;
   /** The ifindex the engine gave the slave (the TAP's at creation). */
   readonly ifindex: number;
+  /**
+   * The TAP's own name when it was renamed in its namespace (`ip link set ipvl0 name
+   * eth0`, as container runtimes do); the slave keeps `name` in the engine and for
+   * `ipvlan link`. Absent while the two are the same.
+   */
+  tap?: string;
+}
+
+/** The name the real TAP has now. */
+export function tapName(rec: SlaveRecord): string {
+  return rec.tap ?? rec.name;
 }
 
 export interface DaemonState {
@@ -55,7 +66,8 @@ function isRecord(x: unknown): x is SlaveRecord {
     typeof r['mode'] === 'number' &&
     typeof r['flags'] === 'number' &&
     (r['netns'] === null || typeof r['netns'] === 'string') &&
-    typeof r['ifindex'] === 'number'
+    typeof r['ifindex'] === 'number' &&
+    (r['tap'] === undefined || typeof r['tap'] === 'string')
   );
 }
 
