@@ -8,7 +8,7 @@
 // Design and deviations: docs/linux-dataplane.md.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { ERRNO, ErrnoError, strerror, type ErrnoName } from '../base/errno.ts';
 import { LoopHost, siblingModule } from '../backend/linux/host.ts';
 import { closeFd } from '../backend/linux/sys/fd.ts';
@@ -35,7 +35,7 @@ import {
   setMtu,
 } from '../backend/linux/sys/netdev.ts';
 import { netlinkSend, openNetlinkSocket } from '../backend/linux/sys/netlink.ts';
-import { NETNS_RUN_DIR, withNetns } from '../backend/linux/sys/netns.ts';
+import { NETNS_RUN_DIR, netnsPath, withNetns } from '../backend/linux/sys/netns.ts';
 import { openPacketSocket } from '../backend/linux/sys/packet.ts';
 import { openRawIpSocket } from '../backend/linux/sys/rawip.ts';
 import {
@@ -126,10 +126,6 @@ export interface Refusal {
   readonly slave: string;
   readonly addr: string;
   readonly reason: string;
-}
-
-function ipArgs(ns: string | null, args: readonly string[]): string[] {
-  return ns === null ? [...args] : ['-n', ns, ...args];
 }
 
 /** Runs `fn` in namespace `ns` (null: the daemon's own). */
@@ -1090,6 +1086,41 @@ function netnsNames(): string[] {
 }
 
 /**
+ * Namespaces that have no name under /var/run/netns but a process in them (a container
+ * started by a runtime that does not name them): one /proc/PID/ns/net path per
+ * namespace, skipping the daemon's own and the named ones.
+ */
+function processNetnsPaths(): string[] {
+  const seen = new Set<number>();
+  const ino = (path: string): number | undefined => {
+    try {
+      return statSync(path).ino;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const path of ['/proc/self/ns/net', ...netnsNames().map((n) => netnsPath(n))]) {
+    const i = ino(path);
+    if (i !== undefined) seen.add(i);
+  }
+  const paths: string[] = [];
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return paths;
+  }
+  for (const pid of pids) {
+    const path = `/proc/${pid}/ns/net`;
+    const i = ino(path);
+    if (i === undefined || seen.has(i)) continue;
+    seen.add(i);
+    paths.push(path);
+  }
+  return paths;
+}
+
+/**
  * Finds the TAP `name` (kind tun, the master's MAC): first where it was, then in the
  * daemon's namespace, then in every /var/run/netns entry. A cheap ioctl probes each
  * namespace; only a hit opens (or reuses) its rtnetlink watch.
@@ -1101,8 +1132,10 @@ function locateTap(
   watch: (ns: string | null) => NsWatch,
 ): { ns: string | null; watch: NsWatch; link: LinkEvent } | undefined {
   const tried = new Set<string | null>();
-  for (const ns of [hint, null, ...netnsNames()]) {
-    if (tried.has(ns)) continue;
+  const probe = (
+    ns: string | null,
+  ): { ns: string | null; watch: NsWatch; link: LinkEvent } | undefined => {
+    if (tried.has(ns)) return undefined;
     tried.add(ns);
     let hit = false;
     try {
@@ -1113,16 +1146,24 @@ function locateTap(
     } catch {
       hit = false;
     }
-    if (!hit) continue;
+    if (!hit) return undefined;
     let w: NsWatch;
     try {
       w = watch(ns);
     } catch {
-      continue;
+      return undefined;
     }
     const link = w.linkByName(name);
-    if (link === undefined || link.infoKind !== 'tun') continue;
-    return { ns, watch: w, link };
+    return link === undefined || link.infoKind !== 'tun' ? undefined : { ns, watch: w, link };
+  };
+  for (const ns of [hint, null, ...netnsNames()]) {
+    const found = probe(ns);
+    if (found !== undefined) return found;
+  }
+  // Unnamed namespaces last: scanning /proc is the expensive part.
+  for (const path of processNetnsPaths()) {
+    const found = probe(path);
+    if (found !== undefined) return found;
   }
   return undefined;
 }
@@ -1181,9 +1222,11 @@ function ifIndexOr(name: string): number {
 
 /** Moves a TAP between namespaces with iproute2 (RTM_NEWLINK IFLA_NET_NS_FD). */
 function moveTap(name: string, from: string | null, to: string): void {
-  const r = spawnSync('ip', ipArgs(from, ['link', 'set', 'dev', name, 'netns', to]), {
-    encoding: 'utf8',
-  });
+  // Forked from this thread inside `from`, ip runs there: `from` may be a path
+  // (/proc/PID/ns/net), which `ip -n` would not take.
+  const r = inNs(from, () =>
+    spawnSync('ip', ['link', 'set', 'dev', name, 'netns', to], { encoding: 'utf8' }),
+  );
   if (r.status !== 0)
     throw new ErrnoError('EINVAL', `cannot move ${name} to ${to}: ${(r.stderr ?? '').trim()}`);
 }
