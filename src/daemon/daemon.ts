@@ -46,6 +46,7 @@ import {
   TAP_DEFAULT_OFFLOADS,
   type Tap,
   TUN_PATH,
+  tapNetnsInode,
   tunGetIff,
 } from '../backend/linux/sys/tun.ts';
 import type { LinkMsg, LinkSelector, NetnsEntry, NewLinkRequest } from '../rtnl/messages.ts';
@@ -774,14 +775,6 @@ export class Daemon {
     return w;
   }
 
-  #locate(
-    name: string,
-    hint: string | null,
-    mac: string,
-  ): { ns: string | null; watch: NsWatch; link: LinkEvent } | undefined {
-    return locateTap(name, hint, mac, (ns) => this.#watch(ns));
-  }
-
   #schedule(ms: number): void {
     if (this.#stopped) return;
     const round = (): void => {
@@ -936,40 +929,70 @@ export class Daemon {
   async #follow(slave: Slave): Promise<void> {
     const master = this.#masters.get(slave.rec.master);
     if (master === undefined) return;
-    this.#followRename(slave);
-    const w = this.#watches.get(slave.rec.netns);
-    const link = w?.linkByName(tapName(slave.rec));
-    if (w === undefined || link === undefined || link.infoKind !== 'tun') {
-      const found = this.#locate(tapName(slave.rec), slave.rec.netns, master.mac);
-      if (found === undefined) {
-        // About a second without the TAP anywhere: its namespace went away with it.
-        if (++slave.misses >= 5) await this.#removeSlave(slave, 'its TAP is gone');
-        return;
-      }
-      if (found.ns !== slave.rec.netns) {
-        slave.rec.netns = found.ns;
-        this.#save();
-      }
-      slave.misses = 0;
-      await this.#apply(slave, found.watch);
+    // The daemon's own fd on the TAP says whether it still exists (EBADFD once the device
+    // is deleted: `ip link del`, its namespace gone), its name now, and where it is.
+    let name: string;
+    try {
+      name = tunGetIff(slave.fd).name;
+    } catch {
+      await this.#removeSlave(slave, 'its TAP is gone');
       return;
     }
+    this.#followRename(slave, name);
+    const where = this.#whereIsTap(slave, master.mac);
+    if (where === undefined) {
+      // About a second without finding its namespace: a namespace nobody names or holds
+      // any more, kept alive only by the daemon's fd (see Deviation below).
+      if (++slave.misses >= 5) await this.#removeSlave(slave, 'its TAP is gone');
+      return;
+    }
+    if (where.ns !== slave.rec.netns) {
+      slave.rec.netns = where.ns;
+      this.#save();
+    }
     slave.misses = 0;
-    await this.#apply(slave, w);
+    await this.#apply(slave, where.watch);
   }
 
   /**
-   * A TAP renamed where it lives (`ip link set ipvl0 name eth0` in the container's
-   * namespace) is still this slave: TUNGETIFF on the daemon's own fd names it wherever
-   * it is, so the search below looks for the new name.
+   * The namespace (and its watch) holding the slave's TAP. With TUNGETDEVNETNS (Linux
+   * 5.2+) that is exact: the TAP's namespace inode, matched against the one recorded,
+   * the daemon's own, the named ones, then those only processes hold — several
+   * containers may each call their TAP `eth0`, all with the master's MAC. Without it,
+   * the TAP's name and MAC are probed namespace by namespace (`locateTap`).
    */
-  #followRename(slave: Slave): void {
-    let now: string;
+  #whereIsTap(
+    slave: Slave,
+    mac: string,
+  ): { ns: string | null; watch: NsWatch; link: LinkEvent } | undefined {
+    const name = tapName(slave.rec);
+    let ino: number | null;
     try {
-      now = tunGetIff(slave.fd).name;
+      ino = tapNetnsInode(slave.fd);
     } catch {
-      return; // Gone: the search below decides.
+      return undefined;
     }
+    if (ino === null) {
+      const w = this.#watches.get(slave.rec.netns);
+      const link = w?.linkByName(name);
+      if (w !== undefined && link?.infoKind === 'tun')
+        return { ns: slave.rec.netns, watch: w, link };
+      return locateTap(name, slave.rec.netns, mac, (ns) => this.#watch(ns));
+    }
+    const ns = netnsWithInode(ino, slave.rec.netns);
+    if (ns === undefined) return undefined;
+    let w: NsWatch;
+    try {
+      w = this.#watch(ns);
+    } catch {
+      return undefined;
+    }
+    const link = w.linkByName(name);
+    return link?.infoKind === 'tun' ? { ns, watch: w, link } : undefined;
+  }
+
+  /** A TAP renamed where it lives (`ip link set ipvl0 name eth0` in a container) is still this slave. */
+  #followRename(slave: Slave, now: string): void {
     if (now === '' || now === tapName(slave.rec)) return;
     if (now === slave.rec.name) delete slave.rec.tap;
     else slave.rec.tap = now;
@@ -1062,7 +1085,13 @@ export class Daemon {
       this.#log(`${ev.name}: I/O failed (errno ${ev.errno}, revents 0x${ev.revents.toString(16)})`);
       return;
     }
-    await this.#removeSlave(slave, `its TAP failed (errno ${ev.errno}): slave deleted`);
+    // EBADFD on a read, or hang-up/error on the fd: the device is gone (`ip link del`,
+    // its namespace deleted).
+    const why =
+      ev.errno !== 0
+        ? `errno ${ev.errno}`
+        : `the device is gone, revents 0x${ev.revents.toString(16)}`;
+    await this.#removeSlave(slave, `its TAP failed (${why}): slave deleted`);
   }
 }
 
@@ -1083,6 +1112,23 @@ function netnsNames(): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The namespace whose inode is `ino`, as the daemon names namespaces: null for its own,
+ * a /var/run/netns name, or a /proc/PID/ns/net path; `hint` (the last known) first.
+ */
+function netnsWithInode(ino: number, hint: string | null): string | null | undefined {
+  const inodeOf = (ns: string | null): number | undefined => {
+    try {
+      return statSync(ns === null ? '/proc/self/ns/net' : netnsPath(ns)).ino;
+    } catch {
+      return undefined;
+    }
+  };
+  if (inodeOf(hint) === ino) return hint;
+  for (const ns of [null, ...netnsNames()]) if (inodeOf(ns) === ino) return ns;
+  return processNetnsPaths().find((p) => inodeOf(p) === ino);
 }
 
 /**

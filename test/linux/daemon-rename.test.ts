@@ -105,4 +105,14 @@ describe('ipvlan daemon, a TAP renamed in its namespace (root, real namespaces)'
     );
     assert.match(t.d.linkOk('show', s0), new RegExp(`: ${s0}@`));
   });
+
+  test('ip link del eth0 in the container deletes the slave, as it deletes a kernel ipvlan', async () => {
+    t.box.ip(t.ns.c1, 'link', 'del', 'eth0');
+    assert.ok(await waitFor(() => !t.d.linkOk('show').includes(`: ${s1}@`)), t.d.log);
+    // Whichever notices first: the I/O worker (EPOLLERR on the fd) or the watcher
+    // (RTM_DELLINK, then TUNGETIFF on the fd answers EBADFD).
+    const gone = new RegExp(`${s1}: its TAP (is gone|failed \\(the device is gone)`);
+    assert.ok(await waitFor(() => gone.test(t.d.log)), t.d.log);
+    assert.ok(await waitFor(() => state().slaves.length === 1));
+  });
 });

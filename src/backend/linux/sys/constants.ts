@@ -20,6 +20,8 @@ export const TUNGETVNETHDRSZ = 0x800454d7;
 export const TUNSETVNETHDRSZ = 0x400454d8;
 /** _IOW('T', 226, int), since Linux 5.0. */
 export const TUNSETCARRIER = 0x400454e2;
+/** _IO('T', 227), since Linux 5.2: a new fd for the TAP's network namespace. */
+export const TUNGETDEVNETNS = 0x54e3;
 
 /** ifr_flags for TUNSETIFF. */
 export const IFF_TUN = 0x0001;
@@ -131,3 +133,5 @@ export const EAGAIN = 11;
 export const ENOBUFS = 105;
 export const ENETDOWN = 100;
 export const EBADFD = 77;
+export const EINVAL = 22;
+export const ENOTTY = 25;

@@ -4,7 +4,10 @@
 // fd intact. TUNSETOFFLOAD says which of those the reader accepts from the kernel.
 
 import { SyscallError, check } from './errors.ts';
+import { statSync } from 'node:fs';
 import {
+  EINVAL,
+  ENOTTY,
   IFF_NO_PI,
   IFF_TAP,
   IFF_TUN_EXCL,
@@ -14,6 +17,7 @@ import {
   O_RDWR,
   TUNGETIFF,
   TUNGETVNETHDRSZ,
+  TUNGETDEVNETNS,
   TUNSETCARRIER,
   TUNSETOFFLOAD,
   TUNSETOWNER,
@@ -25,7 +29,7 @@ import {
   TUN_F_TSO6,
 } from './constants.ts';
 import { ifreq, ifreqFlags, ifreqName, setIfreqFlags } from './ifreq.ts';
-import { libc } from './libc.ts';
+import { errno, libc } from './libc.ts';
 
 /** The tun clone device. */
 export const TUN_PATH = '/dev/net/tun';
@@ -113,6 +117,27 @@ export function tunGetIff(fd: number): { readonly name: string; readonly flags: 
   const req = new Uint8Array(40);
   check(libc().ioctl(fd, TUNGETIFF, req), 'TUNGETIFF');
   return { name: ifreqName(req), flags: ifreqFlags(req) };
+}
+
+/**
+ * TUNGETDEVNETNS: the inode of the namespace the TAP is in now, wherever that is (the
+ * fd it hands out is closed at once: holding it would keep the namespace alive).
+ * Null on kernels before 5.2, which lack the ioctl.
+ * @throws {SyscallError} EBADFD when the TAP is gone.
+ */
+export function tapNetnsInode(fd: number): number | null {
+  const c = libc();
+  const nsfd = c.ioctlValue(fd, TUNGETDEVNETNS, 0);
+  if (nsfd < 0) {
+    const e = errno();
+    if (e === ENOTTY || e === EINVAL) return null;
+    check(-1, 'TUNGETDEVNETNS');
+  }
+  try {
+    return statSync(`/proc/self/fd/${nsfd}`).ino;
+  } finally {
+    c.close(nsfd);
+  }
 }
 
 /**
