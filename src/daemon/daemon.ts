@@ -327,6 +327,24 @@ export class Daemon {
     return m;
   }
 
+  /**
+   * The real master is gone (`ip link del`, its veth peer deleted): as ipvlan's
+   * NETDEV_UNREGISTER does, every slave goes with it (DEL-2) — their TAPs are destroyed
+   * in whatever namespace they are — and the master's sockets and nft tables follow.
+   */
+  async #removeMaster(m: Master): Promise<void> {
+    for (const slave of [...this.#slaves.values()])
+      if (slave.rec.master === m.name)
+        await this.#removeSlave(slave, `its master ${m.name} is gone`);
+    await this.#engine({ op: 'detachMaster', ifindex: m.ifindex }).catch(() => undefined);
+    for (const fd of [m.fd, m.raw4, m.raw6, ...m.l3sFds]) if (fd >= 0) closeFd(fd);
+    m.filter.remove();
+    m.filter.close();
+    this.#masters.delete(m.name);
+    this.#save();
+    this.#log(`${m.name}: gone`);
+  }
+
   #isSlaveName(name: string): boolean {
     return this.#slaves.has(name);
   }
@@ -863,7 +881,12 @@ export class Daemon {
    * on the slaves' TAPs wherever they are.
    */
   async #followMaster(m: Master): Promise<void> {
-    const link = this.#watches.get(null)?.links.get(m.ifindex);
+    const home = this.#watches.get(null);
+    const link = home?.links.get(m.ifindex);
+    if (home !== undefined && link === undefined) {
+      await this.#removeMaster(m);
+      return;
+    }
     if (link === undefined || link.mtu <= 0) return;
     // IFF_LOWER_UP is reported only while the master runs; the carrier drop of its own
     // admin-down is not passed on (LINK-4, as the engine's driver models 6.1).

@@ -77,6 +77,8 @@ export type EngineCall =
     }
   | { readonly op: 'attachTap'; readonly ifindex: number; readonly link: FdLinkSpec }
   | { readonly op: 'detachTap'; readonly ifindex: number }
+  /** The real master is gone: its device leaves the engine, and its slaves with it (DEL-2). */
+  | { readonly op: 'detachMaster'; readonly ifindex: number }
   | {
       readonly op: 'rtnl';
       readonly method: 'newLink' | 'delLink' | 'getLink' | 'dumpLinks';
@@ -584,6 +586,18 @@ export function start(ctx: LoopContext): LoopProgram {
             ctx.loop.remove(a.link);
             byIfindex.delete(req.ifindex);
           }
+          return null;
+        }
+        case 'detachMaster': {
+          const a = byIfindex.get(req.ifindex);
+          if (a !== undefined) ctx.loop.remove(a.link);
+          byIfindex.delete(req.ifindex);
+          rawOut.delete(req.ifindex);
+          nflogLinks.get(req.ifindex)?.forEach((l) => ctx.loop.remove(l));
+          nflogLinks.delete(req.ifindex);
+          // ipvlan's NETDEV_UNREGISTER deletes every slave of the port (DEL-2).
+          const dev = net.getByIndex(req.ifindex);
+          if (dev !== undefined) kernel.unregisterNetdevice(dev);
           return null;
         }
         case 'rtnl':

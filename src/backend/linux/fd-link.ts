@@ -31,7 +31,12 @@ export class RxBatch implements FrameBatch {
   }
 }
 
-/** What kind of fd a link wraps; only for logs and stats. */
+/**
+ * What kind of fd a link wraps. A TAP's error or hang-up means the device is gone; a
+ * packet socket's error is the device going down (ENETDOWN, reported once and cleared
+ * by the read that returns it), and the socket works again when the device comes back
+ * up (packet_notifier), so the loop keeps it.
+ */
 export type FdLinkKind = 'tap' | 'packet';
 
 /** A serialisable description of an FdLink, for handing fds to a worker. */
@@ -59,6 +64,11 @@ export class FdLink implements Link {
     this.kind = spec.kind;
     this.vnetHdrLen = spec.vnetHdrLen;
     this.#c = libc();
+  }
+
+  /** Whether an error on the fd (EPOLLERR, a failed read) is the device going down, not away. */
+  get errorsAreTransient(): boolean {
+    return this.kind === 'packet';
   }
 
   get spec(): FdLinkSpec {
@@ -101,6 +111,11 @@ export class FdLink implements Link {
         const e = errno();
         if (e === EAGAIN) break;
         if (e === EINTR) continue;
+        // The read returned (and so cleared) a packet socket's pending ENETDOWN.
+        if (e === ENETDOWN && this.errorsAreTransient) {
+          this.stats.rxErrors++;
+          break;
+        }
         this.lastErrno = e;
         this.stats.rxErrors++;
         if (count === 0) return -e;

@@ -170,8 +170,12 @@ export class IoLoop {
         continue;
       }
       const ev = ep.events(i);
-      if ((ev & EPOLLIN) !== 0) this.#serve(link);
-      if ((ev & (EPOLLERR | EPOLLHUP)) !== 0 && this.#byFd[fd] === link) {
+      const error = (ev & (EPOLLERR | EPOLLHUP)) !== 0;
+      // A packet socket's error (not a hang-up) is read, and so cleared, like a frame:
+      // its device went down and will come back (FdLink.errorsAreTransient).
+      const transient = error && link.errorsAreTransient && (ev & EPOLLHUP) === 0;
+      if ((ev & EPOLLIN) !== 0 || transient) this.#serve(link);
+      if (error && !transient && this.#byFd[fd] === link) {
         this.remove(link);
         this.#onFailure(link, { revents: ev, errno: link.lastErrno });
       }
