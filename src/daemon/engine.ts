@@ -48,7 +48,8 @@ import {
   IFF_BROADCAST,
   IFF_MULTICAST,
 } from '../uapi/if.ts';
-import { IPV4_ANY, Ipv6Addr, MacAddr, parseIp } from '../wire/address.ts';
+import { IPV4_ANY, Ipv6Addr, ipv6KeyAt, MacAddr, parseIp } from '../wire/address.ts';
+import { linkLocalFromMac } from '../wire/ipv6.ts';
 import { NDISC_NEIGHBOUR_SOLICITATION } from '../wire/icmpv6.ts';
 import { IPPROTO_ICMPV6 } from '../uapi/rtnetlink.ts';
 import { decodeValue, encodeValue } from './codec.ts';
@@ -171,23 +172,6 @@ interface Attached {
 }
 
 const HDR = 10;
-
-/** fe80::/64 with the modified EUI-64 interface identifier of `mac` (RFC 4291 2.5.1). */
-function eui64LinkLocal(mac: MacAddr): Uint8Array {
-  const m = new Uint8Array(6);
-  mac.writeTo(m, 0);
-  const a = new Uint8Array(16);
-  a[0] = 0xfe;
-  a[1] = 0x80;
-  a.set([(m[0] as number) ^ 2, m[1] as number, m[2] as number, 0xff, 0xfe], 8);
-  a.set(m.subarray(3), 13);
-  return a;
-}
-
-function matchesAt(frame: Uint8Array, at: number, bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (frame[at + i] !== bytes[i]) return false;
-  return true;
-}
 
 /** An ICMPv6 NS from :: in an untagged Ethernet frame at `at` (a DAD probe; target at +48 of L3). */
 function isDadProbe(frame: Uint8Array, at: number, end: number): boolean {
@@ -323,7 +307,8 @@ export function start(ctx: LoopContext): LoopProgram {
     const slave = ipvlanOf(dev);
     const masterMac = (slave?.phyDev ?? dev).address;
     const port = slave === undefined ? undefined : portOf(slave.phyDev);
-    const sharedLinkLocal = eui64LinkLocal(masterMac);
+    // What every slave's kernel derives from the shared MAC (RFC 4291 2.5.1).
+    const sharedLinkLocal = linkLocalFromMac(masterMac).key;
     return (_link: Link, batch: FrameBatch): void => {
       useBatch(batch);
       for (let i = 0; i < batch.count; i++) {
@@ -351,7 +336,7 @@ export function start(ctx: LoopContext): LoopProgram {
         // fe80:: address at once. Passed on, such a probe fails the owner's own DAD.
         if (port !== undefined && isDadProbe(slot, HDR, len)) {
           const owner = lookupOwner(port, slot.subarray(HDR, len), true);
-          const shared = matchesAt(slot, HDR + ETH_HLEN + 48, sharedLinkLocal);
+          const shared = ipv6KeyAt(slot, HDR + ETH_HLEN + 48) === sharedLinkLocal;
           if (owner !== slave && (owner !== undefined || shared)) {
             glue.dadForeign++;
             continue;
