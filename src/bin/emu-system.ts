@@ -48,6 +48,7 @@ class EmuPingSocket implements PingSocket {
   readonly #world: World;
   readonly #ns: NetNamespace;
   readonly #sock: Socket;
+  #dst: IpAddr | null = null;
 
   constructor(world: World, ns: NetNamespace, family: 4 | 6) {
     this.#world = world;
@@ -75,6 +76,9 @@ class EmuPingSocket implements PingSocket {
   }
 
   async connect(dst: IpAddr, scope?: string): Promise<IpAddr> {
+    // Kept even when the route lookup below fails: iputils skips or voids its probe
+    // connect() in some cases and then sends to the address with sendto().
+    this.#dst = dst;
     if (scope !== undefined && this.#sock.boundDev === null) {
       // sin6_scope_id: the device of a link-local destination (Linux uses it as oif).
       const dev = this.#ns.getByName(scope);
@@ -97,7 +101,7 @@ class EmuPingSocket implements PingSocket {
   }
 
   async send(seq: number, data: Uint8Array): Promise<SystemNanos> {
-    this.#sock.sendto(echoRequest(this.family, seq, data));
+    this.#sock.sendto(echoRequest(this.family, seq, data), this.#dst ?? undefined);
     return this.#world.now;
   }
 

@@ -407,6 +407,7 @@ async function ping(env: ToolEnv, o: PingOptions): Promise<number> {
     }
     if (o.broadcast) await sock.setBroadcast(true);
     if (o.ttl !== undefined) await sock.setTtl(o.ttl);
+    const linkLocal6 = !isIpv4(dst.addr) && (dst.addr.isLinkLocal || isMcLinkLocal(dst.addr));
     let chosen: IpAddr;
     try {
       chosen = await sock.connect(dst.addr, dst.scope ?? device);
@@ -417,9 +418,14 @@ async function ping(env: ToolEnv, o: PingOptions): Promise<number> {
           2,
           'Do you want to ping broadcast? Then -b. If not, check your local firewall rules',
         );
-      throw fail(2, `connect: ${strerror(err.code)}`);
+      // iputils finds the route with a probe connect() only when no source was given,
+      // and for a link-local (unicast or ff02::/16-scope multicast) IPv6 destination that
+      // probe carries no address family (AF_UNSPEC: a disconnect, which succeeds). Then
+      // only each sendto() fails, silently (o-down-device: `-I 192.168.1.1` and `-I veth0
+      // fe80::…` on a down veth0: sendto()/sendmsg() = -1 ENETUNREACH, 100% loss, exit 1).
+      if (source === undefined && !linkLocal6) throw fail(2, `connect: ${strerror(err.code)}`);
+      chosen = source ?? Ipv6Addr.UNSPECIFIED;
     }
-    const linkLocal6 = !isIpv4(dst.addr) && dst.addr.isLinkLocal;
     // ping6 leaves the source unset for a link-local destination on a named device.
     const shownSource: IpAddr =
       family === 6 && device !== undefined && linkLocal6 ? Ipv6Addr.UNSPECIFIED : chosen;
@@ -441,6 +447,11 @@ async function ping(env: ToolEnv, o: PingOptions): Promise<number> {
   } finally {
     await sock.close();
   }
+}
+
+/** IN6_IS_ADDR_MC_LINKLOCAL: ff02::/16 with any flags (ffX2::). */
+function isMcLinkLocal(addr: Ipv6Addr): boolean {
+  return addr.isMulticast && ((addr.bytes[1] as number) & 0x0f) === 2;
 }
 
 /** gather_statistics() state. */

@@ -36,6 +36,7 @@ import {
 import { Ipv6Addr, ipEquals, ipv4, isIpv4, type IpAddr } from '../wire/address.ts';
 import {
   RTM_F_CLONED,
+  RTNH_F_LINKDOWN,
   type DelRouteRequest,
   type DumpRouteRequest,
   type GetRouteRequest,
@@ -436,7 +437,9 @@ function getReply(family: RouteFamily, req: GetRouteRequest, r: Resolved): Route
     protocol: fib?.protocol ?? RTPROT_UNSPEC,
     scope: RT_SCOPE_UNIVERSE,
     type: r.type,
-    flags: fib !== null ? routeFlags(fib) : 0,
+    // rt6_fill_node reports a looked-up dst without its nexthop's flags: no `linkdown`
+    // (o-down-device: `ip -6 route get` through a veth without carrier).
+    flags: fib !== null ? routeFlags(fib) & ~RTNH_F_LINKDOWN : 0,
     dst: req.dst,
     src: req.src ?? Ipv6Addr.UNSPECIFIED,
     ...(r.iif !== null ? { iif: r.iif.ifindex } : {}),

@@ -634,15 +634,29 @@ export class Kernel {
   // ------------------------------------------------------------ transmit
 
   /**
-   * Linux: dev_queue_xmit (no qdisc: every device here transmits at once). A down
-   * device drops and counts tx_dropped.
+   * Linux: dev_queue_xmit (no qdisc: every device here transmits at once). A device
+   * that is down, or up without carrier, has noop_qdisc (dev_deactivate on close and on
+   * carrier loss; dev_activate waits for carrier), which frees the frame and returns
+   * NET_XMIT_CN: a congestion notice every caller counts as sent (net_xmit_errno(CN) = 0,
+   * ipvlan_start_xmit counts it in tx_pkts), so a local sender gets no errno
+   * (o-down-device: sendto() = 64 through a veth whose peer is down, then silent loss).
    */
   devQueueXmit(skb: SkBuff): 'ok' | 'drop' {
     const dev = skb.dev;
-    if (!dev.isUp || !dev.registered) {
+    if (!dev.registered) {
       dev.coreStats.txDropped++;
       this.dropSkb(skb, 'DEV_READY');
       return 'drop';
+    }
+    if (!dev.isUp) {
+      // Counted as tx_dropped here, though noop_qdisc leaves the device counters alone.
+      dev.coreStats.txDropped++;
+      this.dropSkb(skb, 'DEV_READY');
+      return 'ok';
+    }
+    if (!dev.carrier) {
+      this.dropSkb(skb, 'NO_CARRIER');
+      return 'ok';
     }
     if (this.tracer !== null) this.trace(skb, dev, 'tx', describe(skb.data));
     if (this.taps.size > 0) this.#runTaps(skb, 'tx');

@@ -353,6 +353,8 @@ export function makeRoute(ns: NetNamespace, cfg: RouteConfig): Route {
       }
     }
     if (dev === null) throw new ErrnoError('ENODEV');
+    // fib6_nh_init: only the kernel's own routes (fc_ignore_dev_down) go to a down device.
+    if (!dev.isUp) throw new ErrnoError('ENETDOWN', 'Nexthop device is not up');
     return { ...base, gateway, dev, flags, nhScope: RT_SCOPE_LINK };
   }
   // IPv4 nexthop checks (fib_check_nh).
