@@ -580,7 +580,10 @@ function handleEvent(
 ): void {
   if (ev.kind === 'error') {
     if (!st.sentAt.has(ev.seq)) return;
-    acknowledge(st, ev.seq);
+    // ping4's receive_error_msg acknowledges the probe an ICMP error quotes; ping6's does
+    // not, so IPv6 errors never raise the pipe count (o-down-device: `pipe 4` after four
+    // IPv4 "Destination Host Unreachable", none after four IPv6 "Address unreachable").
+    if (family === 4) acknowledge(st, ev.seq);
     st.nerrors++;
     if (!o.quiet)
       env.stdout(
