@@ -232,6 +232,12 @@ async function daemonSlavePair(box: Sandbox, idle: number): Promise<Topology> {
   return { box, a, b, ...(d.proc === null ? {} : { proc: d.proc }) };
 }
 
+/** Every daemon the bench started: their state directories go at exit, also on failure. */
+const daemons = new Set<DaemonProc>();
+process.once('exit', () => {
+  for (const d of daemons) d.cleanup();
+});
+
 /** A daemon in namespace h whose master veth leads to `up`, which holds `upAddr`. */
 async function daemonHome(
   box: Sandbox,
@@ -243,7 +249,7 @@ async function daemonHome(
   box.ip(h, 'link', 'set', m0, 'up');
   addrUp(box, upstream, m1, upAddr);
   const d = new DaemonProc(box, h);
-  process.once('exit', () => d.cleanup());
+  daemons.add(d);
   await d.start();
   return { d, master: m0, upstream };
 }
