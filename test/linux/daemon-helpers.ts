@@ -230,3 +230,21 @@ async function withEnv<T>(env: Readonly<Record<string, string>>, fn: () => Promi
     }
   }
 }
+
+/**
+ * `ipvlan link add link MASTER name NAME type ipvlan mode MODE [netns NS]`, then, with
+ * `cidr`, `ip addr add CIDR dev NAME` and `ip link set NAME up` inside NS.
+ */
+export function addSlave(
+  t: { readonly box: Sandbox; readonly d: DaemonProc; readonly master: string },
+  name: string,
+  ns: string | null,
+  opts: { readonly cidr?: string; readonly mode?: 'l2' | 'l3' | 'l3s' } = {},
+): void {
+  const where = ns === null ? [] : ['netns', ns];
+  const mode = ['mode', opts.mode ?? 'l2'];
+  t.d.linkOk('add', 'link', t.master, 'name', name, 'type', 'ipvlan', ...mode, ...where);
+  if (opts.cidr === undefined || ns === null) return;
+  t.box.ip(ns, 'addr', 'add', opts.cidr, 'dev', name);
+  t.box.ip(ns, 'link', 'set', name, 'up');
+}

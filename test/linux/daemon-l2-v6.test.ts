@@ -6,7 +6,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
+import { addSlave, pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
 import type { DaemonTopology } from './daemon-helpers.ts';
 import { linuxTestsAvailable } from './netns.ts';
 
@@ -25,26 +25,8 @@ describe('ipvlan daemon, L2 over IPv6 (root, real namespaces)', { skip }, () => 
     t = await startDaemonTopology({ upstreamAddr: `${UP}/64`, slaveNamespaces: ['ns0', 'ns1'] });
     s0 = t.box.ifName('s0');
     s1 = t.box.ifName('s1');
-    for (const [name, ns, addr] of [
-      [s0, t.ns.ns0, S0],
-      [s1, t.ns.ns1, S1],
-    ] as const) {
-      t.d.linkOk(
-        'add',
-        'link',
-        t.master,
-        'name',
-        name,
-        'type',
-        'ipvlan',
-        'mode',
-        'l2',
-        'netns',
-        ns,
-      );
-      t.box.ip(ns, '-6', 'addr', 'add', `${addr}/64`, 'dev', name);
-      t.box.ip(ns, 'link', 'set', name, 'up');
-    }
+    addSlave(t, s0, t.ns.ns0, { cidr: `${S0}/64` });
+    addSlave(t, s1, t.ns.ns1, { cidr: `${S1}/64` });
     // DAD (about a second) before the addresses can be used.
     const ready = (ns: string, dev: string): boolean =>
       !/tentative/.test(t.box.ip(ns, '-6', 'addr', 'show', 'dev', dev));

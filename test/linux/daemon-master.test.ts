@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
+import { addSlave, pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
 import type { DaemonTopology } from './daemon-helpers.ts';
 import { linuxTestsAvailable } from './netns.ts';
 
@@ -30,26 +30,8 @@ describe(
       t = await startDaemonTopology({ upstreamAddr: `${UP}/24`, slaveNamespaces: ['n0', 'n1'] });
       s0 = t.box.ifName('s0');
       s1 = t.box.ifName('s1');
-      for (const [name, ns, addr] of [
-        [s0, t.ns.n0, S0],
-        [s1, t.ns.n1, S1],
-      ] as const) {
-        t.d.linkOk(
-          'add',
-          'link',
-          t.master,
-          'name',
-          name,
-          'type',
-          'ipvlan',
-          'mode',
-          'l2',
-          'netns',
-          ns,
-        );
-        t.box.ip(ns, 'addr', 'add', `${addr}/24`, 'dev', name);
-        t.box.ip(ns, 'link', 'set', name, 'up');
-      }
+      addSlave(t, s0, t.ns.n0, { cidr: `${S0}/24` });
+      addSlave(t, s1, t.ns.n1, { cidr: `${S1}/24` });
       assert.ok(pingCount(t.box, t.ns.n0, UP, 2) >= 2, 'slave → upstream before');
     });
 

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
+import { addSlave, pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
 import type { DaemonTopology } from './daemon-helpers.ts';
 import { linuxTestsAvailable } from './netns.ts';
 
@@ -45,23 +45,9 @@ describe('ipvlan daemon, a slave in an unnamed (process) namespace (root)', { sk
     );
     s0 = t.box.ifName('s0');
     sc = t.box.ifName('sc');
-    t.d.linkOk(
-      'add',
-      'link',
-      t.master,
-      'name',
-      s0,
-      'type',
-      'ipvlan',
-      'mode',
-      'l2',
-      'netns',
-      t.ns.n0,
-    );
-    t.box.ip(t.ns.n0, 'addr', 'add', `${S0}/24`, 'dev', s0);
-    t.box.ip(t.ns.n0, 'link', 'set', s0, 'up');
+    addSlave(t, s0, t.ns.n0, { cidr: `${S0}/24` });
     // Created in the daemon's namespace, then handed to the process by pid.
-    t.d.linkOk('add', 'link', t.master, 'name', sc, 'type', 'ipvlan', 'mode', 'l2');
+    addSlave(t, sc, null);
     t.box.ip(t.home, 'link', 'set', 'dev', sc, 'netns', String(holder.pid));
     for (const argv of [
       ['ip', 'addr', 'add', `${C}/24`, 'dev', sc],

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
+import { addSlave, pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
 import type { DaemonTopology } from './daemon-helpers.ts';
 import { linuxTestsAvailable } from './netns.ts';
 
@@ -28,32 +28,8 @@ describe('ipvlan daemon, a TAP renamed in its namespace (root, real namespaces)'
     t = await startDaemonTopology({ upstreamAddr: `${UP}/24`, slaveNamespaces: ['c0', 'c1'] });
     s0 = t.box.ifName('s0');
     s1 = t.box.ifName('s1');
-    t.d.linkOk(
-      'add',
-      'link',
-      t.master,
-      'name',
-      s0,
-      'type',
-      'ipvlan',
-      'mode',
-      'l2',
-      'netns',
-      t.ns.c0,
-    );
-    t.d.linkOk(
-      'add',
-      'link',
-      t.master,
-      'name',
-      s1,
-      'type',
-      'ipvlan',
-      'mode',
-      'l2',
-      'netns',
-      t.ns.c1,
-    );
+    addSlave(t, s0, t.ns.c0);
+    addSlave(t, s1, t.ns.c1);
     // Both containers call theirs eth0.
     for (const [ns, name, addr] of [
       [t.ns.c0, s0, S0],

@@ -15,32 +15,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addAddress6 } from '../../src/stack/addrconf.ts';
-import { addAddress } from '../../src/stack/inet.ts';
 import { NS_PER_MS, NS_PER_SEC } from '../../src/stack/scheduler.ts';
 import { echoRequest, openSocket } from '../../src/stack/socket.ts';
-import { sysctlSet } from '../../src/stack/sysctl.ts';
 import { maskVariable, oracleRecords } from '../fixtures/oracle/index.ts';
 import { OracleShell } from '../rtnl/oracle-shell.ts';
-import { ip4, ip6, link, netns, newKernel } from './helpers.ts';
+import { dualStackPair, ip4, ip6 } from './helpers.ts';
 
-/** a (10.0.0.1, fd00::1) — b (10.0.0.2, fd00::2) over one veth, DAD off. */
-function pair() {
-  const k = newKernel(5);
-  const a = netns(k, 'a');
-  const b = netns(k, 'b');
-  for (const ns of [a, b]) {
-    sysctlSet(ns, 'net.ipv6.conf.all.accept_dad', 0);
-    sysctlSet(ns, 'net.ipv6.conf.default.accept_dad', 0);
-  }
-  const [va, vb] = link(k, a, 'eth0', b, 'eth0');
-  addAddress(va, { local: ip4('10.0.0.1'), prefixLen: 24 });
-  addAddress(vb, { local: ip4('10.0.0.2'), prefixLen: 24 });
-  addAddress6(va, { addr: ip6('fd00::1'), prefixLen: 64 });
-  addAddress6(vb, { addr: ip6('fd00::2'), prefixLen: 64 });
-  k.scheduler.runFor(NS_PER_SEC);
-  return { k, a, b, va, vb };
-}
+const pair = () => dualStackPair(5);
 
 test('no carrier: a send that reaches the device succeeds (noop_qdisc, NET_XMIT_CN)', () => {
   const { k, a, b, va, vb } = pair();

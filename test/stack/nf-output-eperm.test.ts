@@ -12,7 +12,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addAddress6 } from '../../src/stack/addrconf.ts';
 import { addAddress } from '../../src/stack/inet.ts';
 import { nfRegisterHook, type NfInetHook, type NfProto } from '../../src/stack/netfilter/hooks.ts';
 import type { NetNamespace } from '../../src/stack/netns.ts';
@@ -25,7 +24,7 @@ import { Ipv6Packet } from '../../src/wire/ipv6.ts';
 import { formatIp, ipv4 } from '../../src/wire/address.ts';
 import { maskVariable, oracleRecords } from '../fixtures/oracle/index.ts';
 import { OracleShell } from '../rtnl/oracle-shell.ts';
-import { ip4, ip6, link, netns, newKernel } from './helpers.ts';
+import { dualStackPair, ip4, ip6, link, netns, newKernel } from './helpers.ts';
 
 /** Registers a filter-priority hook that drops packets to `daddr`; returns how many it saw. */
 function dropTo(ns: NetNamespace, pf: NfProto, hook: NfInetHook, daddr: string): { seen: number } {
@@ -48,23 +47,7 @@ function dropTo(ns: NetNamespace, pf: NfProto, hook: NfInetHook, daddr: string):
   return count;
 }
 
-/** a (10.0.0.1, fd00::1) — b (10.0.0.2, fd00::2) over one veth, DAD off. */
-function pair() {
-  const k = newKernel(3);
-  const a = netns(k, 'a');
-  const b = netns(k, 'b');
-  for (const ns of [a, b]) {
-    sysctlSet(ns, 'net.ipv6.conf.all.accept_dad', 0);
-    sysctlSet(ns, 'net.ipv6.conf.default.accept_dad', 0);
-  }
-  const [va, vb] = link(k, a, 'eth0', b, 'eth0');
-  addAddress(va, { local: ip4('10.0.0.1'), prefixLen: 24 });
-  addAddress(vb, { local: ip4('10.0.0.2'), prefixLen: 24 });
-  addAddress6(va, { addr: ip6('fd00::1'), prefixLen: 64 });
-  addAddress6(vb, { addr: ip6('fd00::2'), prefixLen: 64 });
-  k.scheduler.runFor(NS_PER_SEC);
-  return { k, a, b };
-}
+const pair = () => dualStackPair(3);
 
 for (const hook of ['output', 'postrouting'] as const) {
   test(`${hook} drop: UDP sendto fails with EPERM over IPv4 and IPv6, nothing leaves`, () => {
