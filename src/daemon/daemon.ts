@@ -1105,7 +1105,11 @@ export class Daemon {
   async #onFailure(ev: EngineLinkFailure): Promise<void> {
     const slave = this.#slaveByIfindex(ev.ifindex);
     if (slave === undefined) {
-      this.#log(`${ev.name}: I/O failed (errno ${ev.errno}, revents 0x${ev.revents.toString(16)})`);
+      // A slave the watcher removed already (its report raced this one) is not news.
+      if ([...this.#masters.values()].some((m) => m.ifindex === ev.ifindex))
+        this.#log(
+          `${ev.name}: I/O failed (errno ${ev.errno}, revents 0x${ev.revents.toString(16)})`,
+        );
       return;
     }
     // EBADFD on a read, or hang-up/error on the fd: the device is gone (`ip link del`,
