@@ -152,15 +152,27 @@ export function addAddress6(dev: NetDevice, cfg: Inet6AddrConfig, replace = fals
   let i = 0;
   while (i < idev.addrs.length && (idev.addrs[i] as Inet6Ifaddr).scope <= ifa.scope) i++;
   idev.addrs.splice(i, 0, ifa);
-  if ((ifa.flags & IFA_F_NOPREFIXROUTE) === 0 && ifa.prefixLen < 128 && !ifa.addr.isLoopback)
-    addPrefixRoute(dev, ifa.addr, ifa.prefixLen, ifa.rtPriority === 0 ? 256 : ifa.rtPriority);
-  // The loopback's ::1 gets only its local-table route, no main-table one (the
-  // recordings' `ip -6 route` on a fresh kernel lists no `::1 dev lo`).
+  // inet6_addr_add → addrconf_prefix_route → ip6_route_add: fib6_nh_init refuses a device
+  // without IFF_UP (ENETDOWN, ignored), so a down device gets its prefix route only from
+  // addrconf_permanent_addr on NETDEV_UP.
+  if (dev.isUp) addrPrefixRoute(ifa);
   kernel.trace(null, dev, 'addr', `add ${ifa.addr.toString()}/${ifa.prefixLen}`);
   for (const fn of [...kernel.inet6addrChain])
     fn({ type: 'NETDEV_UP', dev, addr: ifa.addr, prefixLen: ifa.prefixLen });
-  if (dev.isUp) dadStart(ifa);
+  // addrconf_dad_begin runs for a down device too: an address needing no DAD (NOARP,
+  // nodad, accept_dad 0) completes at once and answers; any other stays tentative until
+  // the device is IF_READY.
+  if (dev.isUp || dadSkipped(ifa)) dadStart(ifa);
   return ifa;
+}
+
+/**
+ * The address's prefix route in main. The loopback's ::1 gets only its local-table route,
+ * no main-table one (the recordings' `ip -6 route` on a fresh kernel lists no `::1 dev lo`).
+ */
+function addrPrefixRoute(ifa: Inet6Ifaddr): void {
+  if ((ifa.flags & IFA_F_NOPREFIXROUTE) === 0 && ifa.prefixLen < 128 && !ifa.addr.isLoopback)
+    addPrefixRoute(ifa.dev, ifa.addr, ifa.prefixLen, ifa.rtPriority === 0 ? 256 : ifa.rtPriority);
 }
 
 function addPrefixRoute(dev: NetDevice, addr: Ipv6Addr, len: number, metric: number): void {
@@ -359,16 +371,21 @@ function mcScope(group: Ipv6Addr): number {
 
 // ---------------------------------------------------------------- DAD
 
+/** Linux: addrconf_dad_begin's test for an address that needs no DAD. */
+function dadSkipped(ifa: Inet6Ifaddr): boolean {
+  return (
+    (ifa.dev.flags & (IFF_NOARP | IFF_LOOPBACK)) !== 0 ||
+    ipv6DevConf(ifa.dev, 'accept_dad') < 1 ||
+    (ifa.flags & IFA_F_NODAD) !== 0 ||
+    (ifa.flags & IFA_F_TENTATIVE) === 0
+  );
+}
+
 /** Linux: addrconf_dad_start / addrconf_dad_begin. */
 function dadStart(ifa: Inet6Ifaddr): void {
   const dev = ifa.dev;
   if (!ifa.addr.isLoopback) ipv6McInc(dev, solicitedNodeMulticast(ifa.addr));
-  const skip =
-    (dev.flags & (IFF_NOARP | IFF_LOOPBACK)) !== 0 ||
-    ipv6DevConf(dev, 'accept_dad') < 1 ||
-    (ifa.flags & IFA_F_NODAD) !== 0 ||
-    (ifa.flags & IFA_F_TENTATIVE) === 0;
-  if (skip) {
+  if (dadSkipped(ifa)) {
     dadCompleted(ifa);
     return;
   }
@@ -509,7 +526,12 @@ export function addrconfNetdevEvent(ev: NetdevEvent): void {
       break;
     case 'NETDEV_UP':
     case 'NETDEV_CHANGE': {
-      if (in6DevGet(dev) === undefined) break;
+      const idev = in6DevGet(dev);
+      if (idev === undefined || ipv6DevConf(dev, 'disable_ipv6') !== 0) break;
+      // addrconf_permanent_addr (fixup_permanent_addr): the prefix routes refused while
+      // the device was down.
+      if (ev.type === 'NETDEV_UP')
+        for (const a of idev.addrs) if ((a.flags & IFA_F_PERMANENT) !== 0) addrPrefixRoute(a);
       // addrconf_link_ready waits for carrier. On NETDEV_UP with carrier already on,
       // Linux configures at once; here that runs right after the current event (a veth
       // peer's addrconf must not send into a device that is still opening). A carrier

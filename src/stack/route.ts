@@ -242,7 +242,11 @@ export interface FibLookupOptions {
   readonly table?: number;
   /** Ignore link state (FIB_LOOKUP_IGNORE_LINKSTATE). */
   readonly ignoreLinkState?: boolean;
-  /** Only routes through an up device (IPv6 treats down nexthops as unusable). */
+  /**
+   * Only routes through an up device (IPv6 treats down nexthops as unusable). A local
+   * route is exempt: one on a device never brought up (addrconf_f6i_alloc sets
+   * fc_ignore_dev_down) carries no RTNH_F_DEAD, and NETDEV_DOWN deletes the others.
+   */
   readonly requireUp?: boolean;
 }
 
@@ -268,7 +272,7 @@ export function fibLookup(
       if (r.scope < minScope) continue;
       if (routeTypeError(r.type) === null && r.dev !== null) {
         if (options.oif != null && r.dev !== options.oif) continue;
-        if (options.requireUp === true && !r.dev.isUp) continue;
+        if (options.requireUp === true && !r.dev.isUp && r.type !== RTN_LOCAL) continue;
       } else if (options.oif != null && routeTypeError(r.type) === null) {
         continue;
       }

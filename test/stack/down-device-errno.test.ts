@@ -9,6 +9,10 @@
 //   NET_XMIT_CN is success for the sender (sendto() = 64, then plain loss); unresolved
 //   neighbours fail after their probes: "Destination Host Unreachable".
 // ENETDOWN only appears as the errno of `ip -6 route add … dev DOWN` (fib6_nh_init).
+// A device never brought up keeps what was added to it: IPv4 address and `local` route, and
+// on a NOARP device an IPv6 address that skipped DAD (addrconf_dad_begin) with its local
+// route, so it answers; no prefix routes until NETDEV_UP (fib6_nh_init refuses, then
+// addrconf_permanent_addr adds them).
 //
 // Ground truth: test/fixtures/oracle/o-down-device (Linux 6.1, iputils 20221126, strace).
 // The second half replays that recording on the emulated machine.
@@ -71,19 +75,10 @@ test('admin down: connect/sendto are ENETUNREACH, also bound to the device; neve
 
 // ---------------------------------------------------------------- the recording
 
-/** Recorded commands the emulated machine does not have, or does not yet match. */
-function notEmulated(command: string): { skip?: string; todo?: string } {
-  if (command.startsWith('strace ')) return { skip: 'strace shows the real syscalls' };
-  // IPv6 addresses on a device that was never up: Linux skips DAD on a NOARP device and
-  // adds no prefix route (fib6_nh_init refuses the down device); the emulator shows the
-  // address tentative with a prefix route, so the ping to it fails.
-  if (
-    command === 'ip addr show dummy1' ||
-    command === 'ip -6 route show dev dummy1' ||
-    command === 'ping -6 -c 1 -W 1 2001:db8:7::1'
-  )
-    return { todo: 'addrconf on a device that was never brought up' };
-  return {};
+/** Recorded commands the emulated machine does not have. */
+function notEmulated(command: string): string | undefined {
+  if (command.startsWith('strace ')) return 'strace shows the real syscalls';
+  return undefined;
 }
 
 test('o-down-device replayed on the emulated machine', async (t) => {
@@ -92,7 +87,7 @@ test('o-down-device replayed on the emulated machine', async (t) => {
   let replayed = 0;
   let pings = 0;
   for (const rec of oracleRecords('o-down-device')) {
-    const { skip, todo } = notEmulated(rec.command);
+    const skip = notEmulated(rec.command);
     if (skip !== undefined) {
       await t.test(`line ${rec.line}: ${rec.command}`, { skip }, () => {});
       continue;
@@ -102,15 +97,14 @@ test('o-down-device replayed on the emulated machine', async (t) => {
     const ok = maskVariable(run.output) === maskVariable(rec.output) && run.exit === rec.exit;
     if (ok) same++;
     if (/(^| )ping /.test(rec.command)) pings++;
-    await t.test(`line ${rec.line}: ${rec.command}`, todo !== undefined ? { todo } : {}, () => {
+    await t.test(`line ${rec.line}: ${rec.command}`, () => {
       assert.equal(maskVariable(run.output), maskVariable(rec.output), `line ${rec.line}`);
       assert.equal(run.exit, rec.exit, `line ${rec.line} (exit)`);
     });
   }
   assert.equal(pings, 38);
   assert.equal(replayed, 102);
-  // Every command matches except the three marked todo above.
-  assert.equal(same, replayed - 3);
+  assert.equal(same, replayed);
 });
 
 test('ping through a down device: connect fails before PING, unless iputils skips the probe', async () => {
@@ -133,4 +127,40 @@ test('ping through a down device: connect fails before PING, unless iputils skip
   // 0.2 s between the probes, then the -W 1 linger.
   const took = world.now - before;
   assert.ok(took >= 1.2 * NS_PER_SEC && took < 1.3 * NS_PER_SEC, `took ${took} ns`);
+});
+
+test('addresses added while down: NOARP skips DAD at once, prefix routes wait for NETDEV_UP', async () => {
+  const sh = await OracleShell.open();
+  const out = async (line: string): Promise<string> => {
+    const r = await sh.run(line);
+    assert.equal(r.exit, 0, line);
+    return r.output;
+  };
+  await out('ip link add dummy1 type dummy');
+  await out('ip addr add 2001:db8:7::1/64 dev dummy1');
+  await out('ip link add veth0 type veth peer name veth1');
+  await out('ip addr add 2001:db8:8::1/64 dev veth0');
+  // addrconf_dad_begin on a down, non-NOARP device: not IF_READY, stays tentative.
+  assert.match(
+    await out('ip -6 addr show dev veth0'),
+    /2001:db8:8::1\/64 scope global tentative \n/,
+  );
+  assert.equal(await out('ip -6 route show table local dev veth0'), '');
+  assert.equal(
+    await out('ip -6 route show table local dev dummy1'),
+    'local 2001:db8:7::1 proto kernel metric 0 pref medium\n',
+  );
+  assert.equal(await out('ip -6 route show dev dummy1'), '');
+  // addrconf_permanent_addr on NETDEV_UP adds the prefix routes refused while down.
+  await out('ip link set dummy1 up');
+  await out('ip link set veth1 up');
+  await out('ip link set veth0 up');
+  await out('sleep 3');
+  assert.equal(
+    await out('ip -6 route show dev dummy1'),
+    '2001:db8:7::/64 proto kernel metric 256 pref medium\n' +
+      'fe80::/64 proto kernel metric 256 pref medium\n',
+  );
+  assert.match(await out('ip -6 route show dev veth0'), /^2001:db8:8::\/64 proto kernel /);
+  assert.match(await out('ip -6 addr show dev veth0'), /2001:db8:8::1\/64 scope global \n/);
 });
