@@ -62,13 +62,87 @@ export interface IpvlanNewLinkRequest {
   readonly txqlen?: number;
   readonly ifindex?: number;
   readonly data?: IpvlanData;
+  /** Kind `ipvtap` (TAP-1) instead of `ipvlan`. */
+  readonly tap?: boolean;
 }
 
 // ---------------------------------------------------------------- lookups
 
 /** The slave state of an ipvlan device, or undefined for any other device. */
 export function ipvlanOf(dev: NetDevice): IpvlanDev | undefined {
-  return dev.linkKind === ipvlanKind ? (dev.priv as IpvlanDev) : undefined;
+  return dev.linkKind === ipvlanKind || dev.linkKind === ipvtapKind
+    ? (dev.priv as IpvlanDev)
+    : undefined;
+}
+
+// ---------------------------------------------------------------- ipvtap (TAP-*)
+
+/**
+ * One file descriptor opened on an ipvtap's character device (Linux: struct tap_queue
+ * and its ptr_ring). The emulator has no character devices: a reader calls `read`.
+ */
+export interface IpvtapQueue {
+  /** Frames waiting for the reader, Ethernet header included. */
+  readonly ring: Uint8Array[];
+  /** Takes the oldest queued frame, or null when the ring is empty. */
+  read(): Uint8Array | null;
+  /** Linux: tap_release — the descriptor is closed. */
+  close(): void;
+}
+
+/** An ipvtap's tap state (Linux: struct tap_dev inside struct ipvtap_dev). */
+interface IpvtapState {
+  readonly queues: IpvtapQueue[];
+}
+
+const tapStates = new WeakMap<NetDevice, IpvtapState>();
+
+/**
+ * Linux: tap_handle_frame, the ipvtap device's own rx handler (TAP-3). What ipvlan
+ * hands to the device goes to a descriptor instead of the host stack; with no
+ * descriptor open (tap_get_queue finds none) the frame passes on to the stack. A ring
+ * holds tx_queue_len frames (tap_queue_resize): a full one, nobody reading, drops the
+ * frame and counts it through count_rx_dropped, i.e. ipvlan's rx_errs (ST-1).
+ */
+function tapHandleFrame(skb: SkBuff): RxHandlerResult {
+  const dev = skb.dev;
+  const tap = tapStates.get(dev);
+  // Linux spreads flows over queues by rxhash; the first queue stands for that choice.
+  const q = tap?.queues[0];
+  if (q === undefined) return 'pass';
+  if (q.ring.length >= dev.txqlen) {
+    (dev.priv as IpvlanDev).stats.rxErrors++;
+    dev.netns.kernel.dropSkb(
+      skb,
+      'FULL_RING',
+      `${dev.name}: tap ring full, nobody reading (TAP-3)`,
+    );
+    return 'consumed';
+  }
+  q.ring.push(skb.data.slice(0));
+  return 'consumed';
+}
+
+/**
+ * Opens a descriptor on an ipvtap's character device (Linux: tap_open on
+ * /dev/tap<ifindex>, TAP-2): from now on frames for the device queue here (TAP-3).
+ * @throws {ErrnoError} ENODEV when `dev` is not an ipvtap.
+ */
+export function ipvtapOpen(dev: NetDevice): IpvtapQueue {
+  const tap = tapStates.get(dev);
+  if (tap === undefined || !dev.registered) throw new ErrnoError('ENODEV');
+  const ring: Uint8Array[] = [];
+  const q: IpvtapQueue = {
+    ring,
+    read: () => ring.shift() ?? null,
+    close() {
+      const i = tap.queues.indexOf(q);
+      if (i >= 0) tap.queues.splice(i, 1);
+      ring.length = 0;
+    },
+  };
+  tap.queues.push(q);
+  return q;
 }
 
 /** The port hanging off `dev`, if `dev` is an ipvlan master (OBJ-3). */
@@ -115,6 +189,10 @@ const slaveOps: NetDeviceOps = {
     if (port.count === 0) portDestroy(dev.netns.kernel, port);
   },
   open(dev) {
+    // TAP-4: an ipvtap clears IFF_NO_QUEUE, so dev_activate attaches the default qdisc
+    // (net.core.default_qdisc, fq_codel on the recorded guest) where an ipvlan gets
+    // noqueue. The core's choice below this hook only fills a `noop`.
+    if (dev.linkKind === ipvtapKind && dev.qdisc === 'noop') dev.qdisc = 'fq_codel';
     // NOARP is re-imposed at every open from the port's mode (MODE-6), without a
     // flag-change notification, as Linux writes dev->flags directly here.
     const ipvlan = dev.priv as IpvlanDev;
@@ -205,6 +283,14 @@ function mcUnsync(kernel: Kernel, ipvlan: IpvlanDev): void {
 /** The `ipvlan` link kind. Deleting a slave: ipvlan_link_delete (DEL-1). */
 export const ipvlanKind: LinkKind = {
   kind: 'ipvlan',
+  dellink(dev) {
+    linkDelete(dev.netns.kernel, dev.priv as IpvlanDev);
+  },
+};
+
+/** The `ipvtap` link kind (TAP-1): an ipvlan slave; linkDelete also drops its queues. */
+export const ipvtapKind: LinkKind = {
+  kind: 'ipvtap',
   dellink(dev) {
     linkDelete(dev.netns.kernel, dev.priv as IpvlanDev);
   },
@@ -307,22 +393,31 @@ export function ipvlanNewLink(kernel: Kernel, req: IpvlanNewLinkRequest): NetDev
   };
   // The slave state points at its device before registration: register-time
   // notifiers (addrconf joining groups) may already call into the slave's ops.
+  const tap = req.tap === true;
   const dev = new NetDevice({
     name: req.name,
     ops: slaveOps,
-    linkKind: ipvlanKind,
+    linkKind: tap ? ipvtapKind : ipvlanKind,
     flags: IFF_BROADCAST | IFF_MULTICAST,
     // MTU-1: the master's unless given; MAC-1: always the master's (LC-7).
     mtu: req.mtu ?? phyDev.mtu,
     minMtu: 68,
     maxMtu: 65535,
     address: phyDev.address,
-    txqlen: req.txqlen ?? 1000,
-    features: { vlanChallenged: true, noQueue: true, noRxHandler: true, liveAddrChange: true },
+    // Linux: ipvtap_setup — TUN_READQ_SIZE (500) and a real queue (TAP-4).
+    txqlen: req.txqlen ?? (tap ? 500 : 1000),
+    features: { vlanChallenged: true, noQueue: !tap, noRxHandler: !tap, liveAddrChange: true },
     carrierOff: !phyDev.carrier,
     priv: ipvlan,
   });
   (ipvlan as { dev: NetDevice }).dev = dev;
+  if (tap) {
+    // Linux: ipvtap_newlink claims the device's rx handler before ipvlan_link_new, so
+    // it is the one handler the slave has; no other upper may take it (MP-2).
+    tapStates.set(dev, { queues: [] });
+    kernel.netdevRxHandlerRegister(dev, tapHandleFrame, null);
+    dev.features.noRxHandler = true;
+  }
   try {
     kernel.registerNetdevice(dev, netns, req.ifindex === undefined ? {} : { ifindex: req.ifindex });
   } catch (err) {
@@ -380,6 +475,12 @@ export function ipvlanFillInfo(dev: NetDevice): { mode: number; flags: number } 
 
 /** Linux: ipvlan_link_delete (DEL-1). */
 function linkDelete(kernel: Kernel, ipvlan: IpvlanDev): void {
+  const tap = tapStates.get(ipvlan.dev);
+  if (tap !== undefined) {
+    // Linux: ipvtap_dellink — rx handler off and every queue detached first.
+    kernel.netdevRxHandlerUnregister(ipvlan.dev);
+    for (const q of [...tap.queues]) q.close();
+  }
   const port = ipvlan.port;
   for (const addr of ipvlan.addrs) htAddrDel(port, addr);
   ipvlan.addrs.length = 0;
