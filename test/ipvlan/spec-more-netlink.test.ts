@@ -1,8 +1,8 @@
 // Section 6.1 (NL-1, NL-3) on the emulated machine, through the rtnetlink API that `ip`
 // uses: raw IFLA_IPVLAN_MODE/FLAGS numbers as the c5b section of the real-kernel
 // recording c-errors.out sent them (its `ipvl-nl` tool), and the generic attributes of
-// a create request. Kind `ipvtap` (NL-1) is not modelled by the emulator's rtnetlink
-// (EOPNOTSUPP), so only kind `ipvlan` is checked here.
+// a create request, for kind `ipvlan` (kind `ipvtap` shares its attributes: its own
+// tests are in ipvtap.test.ts and the f19 replay of sc-config.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrnoError } from '../../src/base/errno.ts';
