@@ -8,7 +8,7 @@
 // Design and deviations: docs/linux-dataplane.md.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { ERRNO, ErrnoError, strerror, type ErrnoName } from '../base/errno.ts';
 import { LoopHost, siblingModule } from '../backend/linux/host.ts';
 import { closeFd } from '../backend/linux/sys/fd.ts';
@@ -35,7 +35,7 @@ import {
   setMtu,
 } from '../backend/linux/sys/netdev.ts';
 import { netlinkSend, openNetlinkSocket } from '../backend/linux/sys/netlink.ts';
-import { NETNS_RUN_DIR, netnsPath, withNetns } from '../backend/linux/sys/netns.ts';
+import { NETNS_RUN_DIR, withNetns } from '../backend/linux/sys/netns.ts';
 import { openPacketSocket } from '../backend/linux/sys/packet.ts';
 import { openRawIpSocket } from '../backend/linux/sys/rawip.ts';
 import {
@@ -76,7 +76,7 @@ import {
   type DaemonState,
   type SlaveRecord,
 } from './state.ts';
-import { NsWatch, type AddrInfo } from './watch.ts';
+import { NsWatch, nsInode, type AddrInfo } from './watch.ts';
 import type { LinkEvent } from '../backend/linux/netlink-msg.ts';
 
 export interface DaemonOptions {
@@ -1146,16 +1146,10 @@ function netnsNames(): string[] {
  * a /var/run/netns name, or a /proc/PID/ns/net path; `hint` (the last known) first.
  */
 function netnsWithInode(ino: number, hint: string | null): string | null | undefined {
-  const inodeOf = (ns: string | null): number | undefined => {
-    try {
-      return statSync(ns === null ? '/proc/self/ns/net' : netnsPath(ns)).ino;
-    } catch {
-      return undefined;
-    }
-  };
-  if (inodeOf(hint) === ino) return hint;
-  for (const ns of [null, ...netnsNames()]) if (inodeOf(ns) === ino) return ns;
-  return processNetnsPaths().find((p) => inodeOf(p) === ino);
+  const matches = (ns: string | null): boolean => nsInode(ns, true) === ino;
+  if (matches(hint)) return hint;
+  for (const ns of [null, ...netnsNames()]) if (matches(ns)) return ns;
+  return processNetnsPaths().find(matches);
 }
 
 /**
@@ -1164,29 +1158,18 @@ function netnsWithInode(ino: number, hint: string | null): string | null | undef
  * namespace, skipping the daemon's own and the named ones.
  */
 function processNetnsPaths(): string[] {
-  const seen = new Set<number>();
-  const ino = (path: string): number | undefined => {
-    try {
-      return statSync(path).ino;
-    } catch {
-      return undefined;
-    }
-  };
-  for (const path of ['/proc/self/ns/net', ...netnsNames().map((n) => netnsPath(n))]) {
-    const i = ino(path);
-    if (i !== undefined) seen.add(i);
-  }
-  const paths: string[] = [];
+  const seen = new Set<number>([nsInode(null, true), ...netnsNames().map((n) => nsInode(n))]);
   let pids: string[] = [];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
-    return paths;
+    return [];
   }
+  const paths: string[] = [];
   for (const pid of pids) {
     const path = `/proc/${pid}/ns/net`;
-    const i = ino(path);
-    if (i === undefined || seen.has(i)) continue;
+    const i = nsInode(path);
+    if (i < 0 || seen.has(i)) continue;
     seen.add(i);
     paths.push(path);
   }

@@ -26,7 +26,7 @@ import type { FrameBatch, Link } from '../backend/linux/link.ts';
 import type { LoopContext, LoopProgram } from '../backend/linux/protocol.ts';
 import { vnetHdrValid, vnetIsGso } from '../backend/linux/vnet-hdr.ts';
 import { registerIpvlanKind } from '../ipvlan/link-ops.ts';
-import { lookupOwner } from '../ipvlan/core.ts';
+import { isDadSolicitation, lookupOwner } from '../ipvlan/core.ts';
 import { ipvlanModuleInit, ipvlanOf, portOf } from '../ipvlan/main.ts';
 import type { LinkSelector, NewLinkRequest, RtnlContext } from '../rtnl/messages.ts';
 import { LinkKindRegistry } from '../rtnl/kinds.ts';
@@ -50,8 +50,6 @@ import {
 } from '../uapi/if.ts';
 import { IPV4_ANY, Ipv6Addr, ipv6KeyAt, MacAddr, parseIp } from '../wire/address.ts';
 import { linkLocalFromMac } from '../wire/ipv6.ts';
-import { NDISC_NEIGHBOUR_SOLICITATION } from '../wire/icmpv6.ts';
-import { IPPROTO_ICMPV6 } from '../uapi/rtnetlink.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 
 /** The largest frame the engine builds or copies itself (a GSO super-frame's size). */
@@ -172,16 +170,6 @@ interface Attached {
 }
 
 const HDR = 10;
-
-/** An ICMPv6 NS from :: in an untagged Ethernet frame at `at` (a DAD probe; target at +48 of L3). */
-function isDadProbe(frame: Uint8Array, at: number, end: number): boolean {
-  const l3 = at + ETH_HLEN;
-  if (end < l3 + 40 + 24 || frame[at + 12] !== 0x86 || frame[at + 13] !== 0xdd) return false;
-  if (frame[l3 + 6] !== IPPROTO_ICMPV6 || frame[l3 + 40] !== NDISC_NEIGHBOUR_SOLICITATION)
-    return false;
-  for (let i = l3 + 8; i < l3 + 24; i++) if (frame[i] !== 0) return false;
-  return true;
-}
 
 export function start(ctx: LoopContext): LoopProgram {
   const kernel = new Kernel({ hostname: 'ipvlan-daemon' });
@@ -334,17 +322,20 @@ export function start(ctx: LoopContext): LoopProgram {
         // it can probe (ADDR-1); here the TAP's kernel adds the address, probes, and only
         // then hears of the refusal, and slaves coming up together probe for the shared
         // fe80:: address at once. Passed on, such a probe fails the owner's own DAD.
-        if (port !== undefined && isDadProbe(slot, HDR, len)) {
-          const owner = lookupOwner(port, slot.subarray(HDR, len), true);
-          const shared = ipv6KeyAt(slot, HDR + ETH_HLEN + 48) === sharedLinkLocal;
+        // One view per frame, shared with the skb below.
+        const frame = slot.subarray(HDR, len);
+        const protocol = ((frame[12] as number) << 8) | (frame[13] as number);
+        if (port !== undefined && protocol === ETH_P_IPV6 && isDadSolicitation(frame, ETH_HLEN)) {
+          const owner = lookupOwner(port, frame, true);
+          const shared = ipv6KeyAt(frame, ETH_HLEN + 48) === sharedLinkLocal;
           if (owner !== slave && (owner !== undefined || shared)) {
             glue.dadForeign++;
             continue;
           }
         }
-        const skb = new SkBuff(slot.subarray(HDR, len), dev);
+        const skb = new SkBuff(frame, dev);
         skb.gso = vnetIsGso(slot, 0);
-        skb.protocol = ((slot[HDR + 12] as number) << 8) | (slot[HDR + 13] as number);
+        skb.protocol = protocol;
         skb.network = ETH_HLEN;
         kernel.devQueueXmit(skb);
       }

@@ -115,7 +115,7 @@ export class IngressFilter {
    * handles a netlink request inside the write, so the acknowledgements (or errors)
    * are queued when it returns. Never throws: a failure is logged once.
    */
-  #netlink(which: 'nfnl' | 'rtnl', msg: Uint8Array, what: string): boolean {
+  #netlink(which: 'nfnl' | 'rtnl', msg: Uint8Array, what: string): void {
     let fd = which === 'nfnl' ? this.#nfnl : this.#rtnl;
     try {
       if (fd < 0) {
@@ -126,18 +126,13 @@ export class IngressFilter {
       netlinkSend(fd, msg);
     } catch (err) {
       this.#warn(what, (err as Error).message);
-      return false;
+      return;
     }
-    let ok = true;
     for (const d of netlinkDrain(fd, this.#rx, 16).datagrams)
       for (const m of parseNetlink(d).msgs) {
         const e = nlError(m);
-        if (e !== null && e !== 0) {
-          ok = false;
-          this.#warn(what, `errno ${-e}`);
-        }
+        if (e !== null && e !== 0) this.#warn(what, `errno ${-e}`);
       }
-    return ok;
   }
 
   /** Closes the netlink sockets (the tables stay: they protect the master until a new daemon). */

@@ -197,10 +197,14 @@ export class NsWatch {
 /** The errno of an ack, for tests. */
 export { nlError };
 
-function nsInode(ns: string | null): number {
-  if (ns === null) return 0;
+/**
+ * The inode of namespace `ns` (a /var/run/netns name or a path), -1 when it is gone;
+ * null, the daemon's own, is 0 unless `own` asks for the real one.
+ */
+export function nsInode(ns: string | null, own = false): number {
+  if (ns === null && !own) return 0;
   try {
-    return statSync(netnsPath(ns)).ino;
+    return statSync(ns === null ? '/proc/self/ns/net' : netnsPath(ns)).ino;
   } catch {
     return -1;
   }

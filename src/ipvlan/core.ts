@@ -78,16 +78,27 @@ export function l3Key(
       if (isUnspecified(data, l3 + 8) && data[l3 + 6] === IPPROTO_ICMPV6) {
         // An ICMPv6 packet from :: (DAD): only a Neighbour Solicitation has a key,
         // its target, in both directions (TX-C-3 special case).
-        if (l3len < IPV6_HLEN + ICMP6_HLEN) return NO_KEY;
-        if (data[l3 + IPV6_HLEN] !== NDISC_NEIGHBOUR_SOLICITATION) return NO_KEY;
-        if (l3len < IPV6_HLEN + ICMP6_HLEN + 16) return NO_KEY;
-        return ipv6KeyAt(data, l3 + IPV6_HLEN + ICMP6_HLEN);
+        return isDadSolicitation(data, l3) ? ipv6KeyAt(data, l3 + IPV6_HLEN + ICMP6_HLEN) : NO_KEY;
       }
       return ipv6KeyAt(data, l3 + (useDest ? 24 : 8));
     }
     default:
       return NO_KEY;
   }
+}
+
+/**
+ * A Neighbour Solicitation from :: with its whole target (a DAD probe, RFC 4862 5.4.2)
+ * in the IPv6 packet at `l3`. Never throws on any bytes.
+ */
+export function isDadSolicitation(data: Uint8Array, l3: number): boolean {
+  return (
+    data.length - l3 >= IPV6_HLEN + ICMP6_HLEN + 16 &&
+    (data[l3] as number) >> 4 === 6 &&
+    data[l3 + 6] === IPPROTO_ICMPV6 &&
+    isUnspecified(data, l3 + 8) &&
+    data[l3 + IPV6_HLEN] === NDISC_NEIGHBOUR_SOLICITATION
+  );
 }
 
 function isUnspecified(frame: Uint8Array, offset: number): boolean {

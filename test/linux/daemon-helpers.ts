@@ -248,3 +248,21 @@ export function addSlave(
   t.box.ip(ns, 'addr', 'add', opts.cidr, 'dev', name);
   t.box.ip(ns, 'link', 'set', name, 'up');
 }
+
+/** Two pings of `size` payload bytes with Don't Fragment (`-M do`), 0.2 s apart, at most 5 s. */
+export function pingNoFrag(box: Sandbox, ns: string, dst: string, size: number): Run {
+  return box.exec(ns, [
+    'ping',
+    '-c',
+    '2',
+    '-i',
+    '0.2',
+    '-w',
+    '5',
+    '-M',
+    'do',
+    '-s',
+    String(size),
+    dst,
+  ]);
+}

@@ -8,7 +8,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
+import { pingCount, pingNoFrag, startDaemonTopology, waitFor } from './daemon-helpers.ts';
 import type { DaemonProc, DaemonTopology } from './daemon-helpers.ts';
 import { linuxTestsAvailable } from './netns.ts';
 import type { Sandbox } from './netns.ts';
@@ -84,36 +84,10 @@ describe('ipvlan daemon follows the real master (root, real namespaces)', { skip
 
     // 8000 bytes of ICMP, not fragmentable, slave to slave: only passes when both TAPs
     // and the receiving engine slave (dev_forward_skb, MTU-4) have the master's MTU.
-    const big = box.exec(ns0, [
-      'ping',
-      '-c',
-      '2',
-      '-i',
-      '0.2',
-      '-w',
-      '5',
-      '-M',
-      'do',
-      '-s',
-      '8000',
-      S1,
-    ]);
+    const big = pingNoFrag(box, ns0, S1, 8000);
     assert.match(big.stdout, /[12] received/, big.stdout + big.stderr);
     // And out through the real master to the upstream.
-    const out = box.exec(ns0, [
-      'ping',
-      '-c',
-      '2',
-      '-i',
-      '0.2',
-      '-w',
-      '5',
-      '-M',
-      'do',
-      '-s',
-      '8000',
-      UP,
-    ]);
+    const out = pingNoFrag(box, ns0, UP, 8000);
     assert.match(out.stdout, /[12] received/, out.stdout + out.stderr);
   });
 
@@ -129,20 +103,7 @@ describe('ipvlan daemon follows the real master (root, real namespaces)', { skip
     const big = box.exec(ns0, ['ping', '-c', '1', '-w', '2', '-M', 'do', '-s', '1400', S1]);
     assert.notEqual(big.status, 0);
     assert.match(big.stdout + big.stderr, /mtu=1300|message too long/i, big.stdout + big.stderr);
-    const fits = box.exec(ns0, [
-      'ping',
-      '-c',
-      '2',
-      '-i',
-      '0.2',
-      '-w',
-      '5',
-      '-M',
-      'do',
-      '-s',
-      '1272',
-      S1,
-    ]);
+    const fits = pingNoFrag(box, ns0, S1, 1272);
     assert.match(fits.stdout, /[12] received/, fits.stdout + fits.stderr);
   });
 

@@ -10,7 +10,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { pingCount, startDaemonTopology, waitFor } from './daemon-helpers.ts';
+import { pingCount, pingNoFrag, startDaemonTopology, waitFor } from './daemon-helpers.ts';
 import type { DaemonProc, DaemonTopology } from './daemon-helpers.ts';
 import { linuxTestsAvailable } from './netns.ts';
 import type { Sandbox } from './netns.ts';
@@ -130,20 +130,7 @@ describe('ipvlan daemon, L2 (root, real namespaces)', { skip }, () => {
     try {
       assert.ok(await waitFor(() => / mtu 1400 /.test(d.linkOk('show', s0))), d.linkOk('show'));
       // Exactly 1400 bytes of IPv4 from the slave with the smaller MTU passes.
-      const r = box.exec(ns0, [
-        'ping',
-        '-c',
-        '2',
-        '-i',
-        '0.2',
-        '-w',
-        '5',
-        '-M',
-        'do',
-        '-s',
-        '1372',
-        S1,
-      ]);
+      const r = pingNoFrag(box, ns0, S1, 1372);
       assert.match(r.stdout, /[12] received/, r.stdout + r.stderr);
       // A 1500-byte packet towards it exceeds the engine slave's MTU: dev_forward_skb
       // drops it (is_skb_forwardable), as Linux's ipvlan would.

@@ -7,7 +7,9 @@
 import { Shell } from '../../src/cli/script.ts';
 import { openSession } from '../../src/bin/run.ts';
 import type { EmuSession } from '../../src/bin/emu-world.ts';
-import { maskVariable, type OracleRecord } from '../fixtures/oracle/index.ts';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { maskVariable, oracleRecords, type OracleRecord } from '../fixtures/oracle/index.ts';
 
 export interface ShellRun {
   readonly output: string;
@@ -82,4 +84,39 @@ export function comparable(command: string, text: string): string {
 /** Where a record is, for assertion messages. */
 export function where(rec: OracleRecord): string {
   return `${rec.section ?? ''} line ${rec.line}: ${rec.command}`;
+}
+
+/**
+ * Replays every command of recording `name` on a fresh bare machine, one subtest per
+ * command (a command `notEmulated` names a reason for is a skipped subtest), comparing
+ * output and exit status after masking what varies. `rewrite` adapts a recorded line
+ * to the shell (quoting). Returns how many ran, matched, and were pings, for the caller
+ * to assert that nothing was skipped by accident.
+ */
+export async function replayRecording(
+  t: TestContext,
+  name: string,
+  notEmulated: (command: string) => string | undefined,
+  rewrite: (command: string) => string = (c) => c,
+): Promise<{ replayed: number; same: number; pings: number }> {
+  const sh = await OracleShell.open();
+  let replayed = 0;
+  let same = 0;
+  let pings = 0;
+  for (const rec of oracleRecords(name)) {
+    const skip = notEmulated(rec.command);
+    if (skip !== undefined) {
+      await t.test(`line ${rec.line}: ${rec.command}`, { skip }, () => {});
+      continue;
+    }
+    const run = await sh.run(rewrite(rec.command));
+    replayed++;
+    if (maskVariable(run.output) === maskVariable(rec.output) && run.exit === rec.exit) same++;
+    if (/(^| )ping /.test(rec.command)) pings++;
+    await t.test(`line ${rec.line}: ${rec.command}`, () => {
+      assert.equal(maskVariable(run.output), maskVariable(rec.output), `line ${rec.line}`);
+      assert.equal(run.exit, rec.exit, `line ${rec.line} (exit)`);
+    });
+  }
+  return { replayed, same, pings };
 }

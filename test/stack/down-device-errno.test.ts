@@ -21,8 +21,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NS_PER_MS, NS_PER_SEC } from '../../src/stack/scheduler.ts';
 import { echoRequest, openSocket } from '../../src/stack/socket.ts';
-import { maskVariable, oracleRecords } from '../fixtures/oracle/index.ts';
-import { OracleShell } from '../rtnl/oracle-shell.ts';
+import { OracleShell, replayRecording } from '../rtnl/oracle-shell.ts';
 import { dualStackPair, ip4, ip6 } from './helpers.ts';
 
 const pair = () => dualStackPair(5);
@@ -82,26 +81,7 @@ function notEmulated(command: string): string | undefined {
 }
 
 test('o-down-device replayed on the emulated machine', async (t) => {
-  const sh = await OracleShell.open();
-  let same = 0;
-  let replayed = 0;
-  let pings = 0;
-  for (const rec of oracleRecords('o-down-device')) {
-    const skip = notEmulated(rec.command);
-    if (skip !== undefined) {
-      await t.test(`line ${rec.line}: ${rec.command}`, { skip }, () => {});
-      continue;
-    }
-    const run = await sh.run(rec.command);
-    replayed++;
-    const ok = maskVariable(run.output) === maskVariable(rec.output) && run.exit === rec.exit;
-    if (ok) same++;
-    if (/(^| )ping /.test(rec.command)) pings++;
-    await t.test(`line ${rec.line}: ${rec.command}`, () => {
-      assert.equal(maskVariable(run.output), maskVariable(rec.output), `line ${rec.line}`);
-      assert.equal(run.exit, rec.exit, `line ${rec.line} (exit)`);
-    });
-  }
+  const { replayed, same, pings } = await replayRecording(t, 'o-down-device', notEmulated);
   assert.equal(pings, 38);
   assert.equal(replayed, 102);
   assert.equal(same, replayed);

@@ -23,7 +23,7 @@ import { Ipv4Packet } from '../../src/wire/ipv4.ts';
 import { Ipv6Packet } from '../../src/wire/ipv6.ts';
 import { formatIp, ipv4 } from '../../src/wire/address.ts';
 import { maskVariable, oracleRecords } from '../fixtures/oracle/index.ts';
-import { OracleShell } from '../rtnl/oracle-shell.ts';
+import { OracleShell, replayRecording } from '../rtnl/oracle-shell.ts';
 import { dualStackPair, ip4, ip6, link, netns, newKernel } from './helpers.ts';
 
 /** Registers a filter-priority hook that drops packets to `daddr`; returns how many it saw. */
@@ -154,27 +154,12 @@ function requote(command: string): string {
 }
 
 test('n-nf-output-eperm replayed on the emulated machine', async (t) => {
-  const sh = await OracleShell.open();
-  let same = 0;
-  let replayed = 0;
-  let pings = 0;
-  for (const rec of oracleRecords('n-nf-output-eperm')) {
-    const skip = notEmulated(rec.command);
-    if (skip !== undefined) {
-      await t.test(`line ${rec.line}: ${rec.command}`, { skip }, () => {});
-      continue;
-    }
-    const run = await sh.run(requote(rec.command));
-    replayed++;
-    const ok = maskVariable(run.output) === maskVariable(rec.output) && run.exit === rec.exit;
-    if (ok) same++;
-    if (/(^| )ping /.test(rec.command)) pings++;
-    await t.test(`line ${rec.line}: ${rec.command}`, () => {
-      assert.equal(maskVariable(run.output), maskVariable(rec.output), `line ${rec.line}`);
-      assert.equal(run.exit, rec.exit, `line ${rec.line} (exit)`);
-    });
-  }
-  // Every ping of the recording ran (none skipped by accident), and every command matched.
+  const { replayed, same, pings } = await replayRecording(
+    t,
+    'n-nf-output-eperm',
+    notEmulated,
+    requote,
+  );
   assert.equal(pings, 38);
   assert.equal(replayed, 100);
   assert.equal(same, replayed);
